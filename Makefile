@@ -1,0 +1,171 @@
+# s2mt — GNU Make only. `make help` lists the targets.
+
+S2MT_ROOT := $(CURDIR)
+include src/core/core.mk
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+
+# A build variant lives in its own directory: build/normal, build/asan, ...
+VARIANT ?= normal
+B := build/$(VARIANT)
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Werror
+CFLAGS_BASE := -std=c11 $(WARN) $(OPT) -g -Iinclude -D_GNU_SOURCE
+ifeq ($(VARIANT),asan)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS_BASE += -fsanitize=address,undefined
+endif
+ifeq ($(VARIANT),coverage)
+OPT := -O0
+CFLAGS_BASE += --coverage
+LDFLAGS_BASE += --coverage
+endif
+
+CORE_CFLAGS := $(CFLAGS_BASE) $(S2MT_CORE_CFLAGS)
+HOST_CFLAGS := $(CFLAGS_BASE)
+
+# Debian packages each job needs (installed on demand, scripts/ensure-deps.sh).
+DEPS_BUILD := gcc make libc6-dev libjansson-dev pkg-config
+DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+DEPS_COVERAGE := $(DEPS_TEST) lcov
+DEPS_BENCH := $(DEPS_BUILD) valgrind
+
+CORE_OBJS := $(patsubst $(S2MT_ROOT)/src/%.c,$(B)/obj/%.o,$(S2MT_CORE_SRCS))
+MODEL_SRCS := $(wildcard src/model/*.c)
+MODEL_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(MODEL_SRCS))
+LIB := $(B)/lib/libs2mt.a
+
+TOOL_SRCS := $(wildcard tools/s2mt/*.c)
+TOOL_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TOOL_SRCS))
+S2MT := $(B)/bin/s2mt
+
+TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TEST_SUPPORT_SRCS))
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
+
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH := $(B)/bin/s2mt-bench
+
+JANSSON_LIBS := -ljansson
+CMOCKA_LIBS := -lcmocka
+
+.PHONY: all lib tool demo check test test-normal test-asan core-aarch64 \
+	coverage bench format format-check deps-build deps-test help clean
+
+all: lib tool
+
+help:
+	@echo "make            build libs2mt.a and the s2mt command (build/normal)"
+	@echo "make demo       the main job: what s2mt shows"
+	@echo "make check      every test: unit tests, again under ASan+UBSan,"
+	@echo "                the core built for aarch64, format check"
+	@echo "make coverage   line coverage of the tests (lcov)"
+	@echo "make bench      benchmarks (not part of check)"
+	@echo "make format     reformat the sources with .clang-format"
+
+lib: $(LIB)
+tool: $(S2MT)
+
+$(B)/obj/core/%.o: src/core/%.c $(wildcard include/s2mt/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+
+$(B)/obj/%.o: %.c $(wildcard include/s2mt/*.h) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(B)/obj/model/%.o: src/model/%.c $(wildcard include/s2mt/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(LIB): $(CORE_OBJS) $(MODEL_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(S2MT): $(TOOL_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) -o $@ $(TOOL_OBJS) $(LIB) $(JANSSON_LIBS)
+
+$(B)/tests/%: tests/%.c $(TEST_SUPPORT_OBJS) $(LIB) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Itests $< $(TEST_SUPPORT_OBJS) $(LIB) \
+		$(LDFLAGS_BASE) $(CMOCKA_LIBS) $(JANSSON_LIBS) -o $@
+
+$(BENCH): $(BENCH_SRCS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Itests $(BENCH_SRCS) $(LIB) $(LDFLAGS_BASE) -o $@
+
+deps-build:
+	@scripts/ensure-deps.sh $(DEPS_BUILD)
+deps-test:
+	@scripts/ensure-deps.sh $(DEPS_TEST)
+
+# Runs every test binary of the variant; each prints cmocka's summary.
+test: $(TEST_BINS) $(S2MT)
+	@set -e; for t in $(TEST_BINS); do \
+		echo "== $$t"; S2MT_BIN=$(S2MT) ./$$t; done
+
+test-normal:
+	$(MAKE) VARIANT=normal test
+test-asan:
+	$(MAKE) VARIANT=asan test
+
+# The core must build freestanding for aarch64 and pull in nothing from a
+# libc: every undefined symbol must be one a bare-metal runtime provides.
+CORE_A64_OBJS := $(patsubst $(S2MT_ROOT)/src/%.c,build/aarch64/obj/%.o,$(S2MT_CORE_SRCS))
+build/aarch64/obj/core/%.o: src/core/%.c $(wildcard include/s2mt/*.h)
+	@mkdir -p $(dir $@)
+	$(AARCH64_CC) -std=c11 $(WARN) -O2 -ffreestanding -nostdlib \
+		-mgeneral-regs-only -fno-pie $(S2MT_CORE_CFLAGS) -c $< -o $@
+build/aarch64/libs2mt-core.a: $(CORE_A64_OBJS)
+	rm -f $@
+	aarch64-linux-gnu-ar rcs $@ $^
+core-aarch64: build/aarch64/libs2mt-core.a
+	@undef=$$(aarch64-linux-gnu-nm -u $< | awk '{print $$2}' | sort -u | \
+		grep -v -x -e memset -e memcpy -e memmove || true); \
+	if [ -n "$$undef" ]; then echo "core-aarch64: core needs: $$undef"; exit 1; fi; \
+	echo "core-aarch64: $< builds freestanding, no libc symbols"
+
+check: deps-test
+	$(MAKE) format-check
+	$(MAKE) test-normal
+	$(MAKE) test-asan
+	$(MAKE) core-aarch64
+	@echo "make check: all passed"
+
+coverage:
+	@scripts/ensure-deps.sh $(DEPS_COVERAGE)
+	rm -rf build/coverage
+	$(MAKE) VARIANT=coverage test
+	lcov -q --capture --directory build/coverage/obj --output-file build/coverage/lcov.info
+	lcov -q --extract build/coverage/lcov.info '*/src/*' --output-file build/coverage/src.info
+	lcov --list build/coverage/src.info
+
+bench:
+	@scripts/ensure-deps.sh $(DEPS_BENCH)
+	$(MAKE) VARIANT=bench OPT="-O2 -DNDEBUG" $(BENCH)
+	./build/bench/bin/s2mt-bench
+	@scripts/bench-callgrind.sh ./build/bench/bin/s2mt-bench
+
+demo: deps-build
+	$(MAKE) tool
+	./$(S2MT) table --fwb
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@bad=$$(for f in $(FORMAT_FILES); do \
+		clang-format --dry-run --Werror $$f >/dev/null 2>&1 || echo $$f; done); \
+	if [ -n "$$bad" ]; then echo "format-check: needs 'make format':"; \
+		echo "$$bad"; exit 1; fi; echo "format-check: ok"
+
+clean:
+	rm -rf build

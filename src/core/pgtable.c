@@ -1,0 +1,932 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The stage-2 page table: VMSAv8-64, 4 KB granule (SPEC A1, A2).
+ *
+ * Every changing operation runs twice over the same walker: a dry pass that
+ * validates the request and counts the table pages it will need, then (once
+ * those pages are reserved) the pass that changes the table. The second pass
+ * cannot fail, so an out-of-memory error leaves the table exactly as it was.
+ */
+#include <s2mt/core.h>
+
+/* ------------------------------------------------------------------ */
+/* Prot and descriptors                                                */
+/* ------------------------------------------------------------------ */
+
+static const char *const mtype_names[] = { "normal", "normal-nc", "device",
+					   "as-s1", "raw" };
+
+const char *s2mt_mtype_name(unsigned type)
+{
+	return type < S2MT_MT_COUNT_ ? mtype_names[type] : "?";
+}
+
+uint8_t s2mt_prot_memattr(struct s2mt_prot prot, bool fwb)
+{
+	/* A3/A4: Linux's values, FWB NORMAL=6 NORMAL_NC=5 DEVICE=1 AS_S1=7;
+	 * without FWB NORMAL=0xF (which also leaves stage 1 in charge). */
+	static const uint8_t nofwb[] = { 0xf, 0x5, 0x1, 0xf };
+	static const uint8_t withfwb[] = { 0x6, 0x5, 0x1, 0x7 };
+
+	if (prot.type >= S2MT_MT_RAW)
+		return prot.memattr & 0xf;
+	return fwb ? withfwb[prot.type] : nofwb[prot.type];
+}
+
+/* Device or Normal inner+outer NC: the types K3 keeps non-executable. */
+static bool s2type_uncached(const struct s2mt_s2type *t)
+{
+	return t->kind == S2MT_S2_DEVICE ||
+	       (t->kind == S2MT_S2_NORMAL && t->inner == S2MT_CACHE_NC &&
+		t->outer == S2MT_CACHE_NC);
+}
+
+int s2mt_prot_check(struct s2mt_prot prot, bool fwb, const char **why)
+{
+	struct s2mt_s2type t;
+	const char *reason = NULL;
+
+	/* Device together with Normal-NC (K3) cannot be expressed: the type
+	 * is one enum value. */
+	if (prot.perm & ~S2MT_PROT_RWX)
+		reason = "prot: unknown permission bits";
+	else if (prot.type >= S2MT_MT_COUNT_)
+		reason = "prot: unknown memory type";
+	else if (s2mt_s2_decode(s2mt_prot_memattr(prot, fwb), fwb, &t))
+		reason = fwb ? "A4: reserved stage-2 MemAttr with FWB" :
+			       "A3: reserved stage-2 MemAttr without FWB";
+	else if ((prot.perm & S2MT_PROT_X) && t.kind == S2MT_S2_DEVICE)
+		reason = "K3: execute permission refused for Device memory";
+	else if ((prot.perm & S2MT_PROT_X) && s2type_uncached(&t))
+		reason = "K3: execute permission refused for Normal-NC memory";
+	if (!reason)
+		return 0;
+	if (why)
+		*why = reason;
+	return -S2MT_EINVAL;
+}
+
+static bool memattr_cacheable(uint8_t memattr, bool fwb)
+{
+	struct s2mt_s2type t;
+
+	if (s2mt_s2_decode(memattr, fwb, &t))
+		return false;
+	/* AS_S1 may be cacheable, depending on the guest: count it. */
+	return !s2type_uncached(&t);
+}
+
+bool s2mt_prot_cacheable(struct s2mt_prot prot, bool fwb)
+{
+	return memattr_cacheable(s2mt_prot_memattr(prot, fwb), fwb);
+}
+
+/* The one place a prot becomes descriptor bits (less address and type). */
+static uint64_t prot_bits(struct s2mt_prot prot, bool fwb)
+{
+	uint64_t d = S2MT_PTE_VALID | S2MT_PTE_AF |
+		     (uint64_t)S2MT_SH_ISH << S2MT_PTE_SH_SHIFT |
+		     (uint64_t)s2mt_prot_memattr(prot, fwb)
+			     << S2MT_PTE_MEMATTR_SHIFT;
+
+	if (prot.perm & S2MT_PROT_R)
+		d |= S2MT_PTE_S2AP_R;
+	if (prot.perm & S2MT_PROT_W)
+		d |= S2MT_PTE_S2AP_W;
+	if (!(prot.perm & S2MT_PROT_X))
+		d |= S2MT_PTE_XN_NONE;
+	return d;
+}
+
+static uint64_t leaf_type_bits(unsigned level)
+{
+	return level == 3 ? S2MT_PTE_TABLE : 0; /* page 0b11, block 0b01 */
+}
+
+uint64_t s2mt_pte_leaf(uint64_t pa, struct s2mt_prot prot, unsigned level,
+		       bool fwb)
+{
+	return (pa & S2MT_PTE_ADDR_MASK & ~(s2mt_level_size(level) - 1)) |
+	       prot_bits(prot, fwb) | leaf_type_bits(level);
+}
+
+void s2mt_leaf_decode(uint64_t desc, unsigned level, uint64_t ipa,
+		      struct s2mt_leaf *out)
+{
+	uint64_t size = s2mt_level_size(level);
+
+	out->level = level;
+	out->size = size;
+	out->ipa = ipa & ~(size - 1);
+	out->pa = desc & S2MT_PTE_ADDR_MASK & ~(size - 1);
+	out->desc = desc;
+	out->memattr = (uint8_t)((desc & S2MT_PTE_MEMATTR_MASK) >>
+				 S2MT_PTE_MEMATTR_SHIFT);
+	out->s2ap = (uint8_t)((desc >> 6) & 3);
+	out->xn = (uint8_t)((desc & S2MT_PTE_XN_MASK) >> S2MT_PTE_XN_SHIFT);
+	out->sh = (uint8_t)((desc & S2MT_PTE_SH_MASK) >> S2MT_PTE_SH_SHIFT);
+	out->af = desc & S2MT_PTE_AF;
+}
+
+struct s2mt_prot s2mt_leaf_prot(const struct s2mt_leaf *leaf, bool fwb)
+{
+	struct s2mt_prot p = { .memattr = leaf->memattr,
+			       .type = S2MT_MT_RAW };
+
+	if (leaf->s2ap & 1)
+		p.perm |= S2MT_PROT_R;
+	if (leaf->s2ap & 2)
+		p.perm |= S2MT_PROT_W;
+	if (leaf->xn == 0)
+		p.perm |= S2MT_PROT_X;
+	for (unsigned t = 0; t < S2MT_MT_RAW; t++) {
+		struct s2mt_prot named = { .type = (uint8_t)t };
+
+		if (s2mt_prot_memattr(named, fwb) == leaf->memattr) {
+			p.type = (uint8_t)t;
+			p.memattr = 0;
+			break;
+		}
+	}
+	return p;
+}
+
+static unsigned desc_perm(uint64_t d)
+{
+	unsigned p = 0;
+
+	if (d & S2MT_PTE_S2AP_R)
+		p |= S2MT_PROT_R;
+	if (d & S2MT_PTE_S2AP_W)
+		p |= S2MT_PROT_W;
+	if (!(d & S2MT_PTE_XN_MASK))
+		p |= S2MT_PROT_X;
+	return p;
+}
+
+static uint64_t desc_with_perm(uint64_t d, unsigned perm)
+{
+	d &= ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK);
+	if (perm & S2MT_PROT_R)
+		d |= S2MT_PTE_S2AP_R;
+	if (perm & S2MT_PROT_W)
+		d |= S2MT_PTE_S2AP_W;
+	if (!(perm & S2MT_PROT_X))
+		d |= S2MT_PTE_XN_NONE;
+	return d;
+}
+
+static uint8_t desc_memattr(uint64_t d)
+{
+	return (uint8_t)((d & S2MT_PTE_MEMATTR_MASK) >> S2MT_PTE_MEMATTR_SHIFT);
+}
+
+static bool desc_valid(uint64_t d)
+{
+	return d & S2MT_PTE_VALID;
+}
+
+static bool desc_is_table(uint64_t d, unsigned level)
+{
+	return level < 3 && (d & (S2MT_PTE_VALID | S2MT_PTE_TABLE)) ==
+				    (S2MT_PTE_VALID | S2MT_PTE_TABLE);
+}
+
+/* A valid leaf: a block at L1/L2 or a page at L3 (0b01 at L3 is invalid). */
+static bool desc_is_leaf(uint64_t d, unsigned level)
+{
+	if (!desc_valid(d))
+		return false;
+	if (level == 3)
+		return d & S2MT_PTE_TABLE;
+	return !(d & S2MT_PTE_TABLE) && level > 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Geometry (A2)                                                       */
+/* ------------------------------------------------------------------ */
+
+int s2mt_geometry(const struct s2mt_pgt_cfg *cfg, struct s2mt_geometry *out,
+		  const char **why)
+{
+	static const unsigned ps_bits[] = { 32, 36, 40, 42, 44, 48 };
+	unsigned ps = 0xff, sl, resolved;
+	const char *reason = NULL;
+
+	for (unsigned i = 0; i < sizeof(ps_bits) / sizeof(ps_bits[0]); i++)
+		if (cfg->pa_bits == ps_bits[i])
+			ps = i;
+	if (cfg->ipa_bits < 32 || cfg->ipa_bits > 48)
+		reason = "A2: IPA size must be 32..48 bits with 4 KB pages";
+	else if (ps == 0xff)
+		reason = "A2: PA size must be 32, 36, 40, 42, 44 or 48 bits";
+	else if (cfg->ipa_bits > cfg->pa_bits)
+		reason = "A2: IPA size larger than the PA size (VTCR.PS)";
+	else if (!cfg->vmid16 && cfg->vmid > 0xff)
+		reason = "A2: VMID above 255 needs 16-bit VMIDs (VTCR.VS)";
+	if (reason)
+		goto refuse;
+
+	if (cfg->start_level == S2MT_START_AUTO)
+		/* Linux: the fewest levels with at most 16 start tables. */
+		sl = cfg->ipa_bits <= 34 ? 2 : cfg->ipa_bits <= 43 ? 1 : 0;
+	else
+		sl = cfg->start_level;
+	if (sl > 2) {
+		reason = "A2: start level must be 0, 1 or 2";
+		goto refuse;
+	}
+	/* The start level resolves ipa - (12 + 9 * (3 - sl)) bits: 1..13,
+	 * i.e. up to 16 concatenated tables (none at level 0). */
+	resolved = cfg->ipa_bits - (12 + 9 * (3 - sl));
+	if ((int)resolved < 1 || resolved > (sl == 0 ? 9u : 13u)) {
+		reason = "A2: this start level cannot resolve this IPA size "
+			 "with at most 16 concatenated tables";
+		goto refuse;
+	}
+	out->start_level = sl;
+	out->nr_start_tables = resolved > 9 ? 1u << (resolved - 9) : 1u;
+	out->vtcr = (uint64_t)(64 - cfg->ipa_bits) | /* T0SZ */
+		    (uint64_t)(2 - sl) << 6 | /* SL0: L2=0 L1=1 L0=2 */
+		    1ull << 8 | 1ull << 10 | /* IRGN0, ORGN0: WBWA walks */
+		    3ull << 12 | /* SH0: Inner Shareable */
+		    (uint64_t)ps << 16 | (cfg->vmid16 ? 1ull << 19 : 0) |
+		    1ull << 31; /* RES1 */
+	return 0;
+refuse:
+	if (why)
+		*why = reason;
+	return -S2MT_EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The walker                                                          */
+/* ------------------------------------------------------------------ */
+
+enum walk_op { OP_MAP, OP_UNMAP, OP_RELAX, OP_RESTRICT };
+
+struct walk {
+	struct s2mt_pgt *pgt;
+	enum walk_op op;
+	bool dry; /* validate and count; change nothing */
+	uint64_t start, end;
+	uint64_t pa; /* OP_MAP: output address of start */
+	struct s2mt_prot prot;
+	uint64_t leaf_bits; /* OP_MAP: prot_bits() */
+	bool new_cacheable;
+	unsigned min_leaf_level; /* OP_MAP: the largest leaf allowed */
+	unsigned perm; /* OP_RELAX/OP_RESTRICT */
+	size_t need; /* dry: table pages needed */
+	struct s2mt_memcache mc;
+	int err;
+};
+
+static void *p2v(const struct s2mt_pgt *pgt, uint64_t pa)
+{
+	return pgt->ops->phys_to_virt(pgt->ctx, pa);
+}
+
+static uint64_t *child_table(const struct s2mt_pgt *pgt, uint64_t desc)
+{
+	return p2v(pgt, desc & S2MT_PTE_ADDR_MASK);
+}
+
+static void store(struct s2mt_pgt *pgt, uint64_t *ptep, uint64_t ipa,
+		  unsigned level, uint64_t desc)
+{
+	uint64_t old = *ptep;
+
+	*(volatile uint64_t *)ptep = desc;
+	if (pgt->ops->pte_store)
+		pgt->ops->pte_store(pgt->ctx, ipa, level, old, desc);
+}
+
+static void tlbi(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+		 unsigned level)
+{
+	pgt->ops->tlbi_ipa(pgt->ctx, pgt->cfg.vmid, ipa, size, level);
+}
+
+/* Break: make a valid entry invalid and drop it from the TLBs. */
+static void brk(struct s2mt_pgt *pgt, uint64_t *ptep, uint64_t ipa,
+		unsigned level)
+{
+	bool table = desc_is_table(*ptep, level);
+
+	store(pgt, ptep, ipa, level, 0);
+	tlbi(pgt, ipa, s2mt_level_size(level), table ? S2MT_LEVEL_ANY : level);
+	pgt->stats.bbm++;
+}
+
+static void dclean(struct s2mt_pgt *pgt, uint64_t pa, uint64_t size)
+{
+	pgt->ops->dcache_clean_inval_poc(pgt->ctx, pa, size);
+}
+
+static void iinval(struct s2mt_pgt *pgt, uint64_t pa, uint64_t size)
+{
+	pgt->ops->icache_inval_pou(pgt->ctx, pa, size);
+}
+
+static bool leaf_cacheable(const struct s2mt_pgt *pgt, uint64_t d)
+{
+	return memattr_cacheable(desc_memattr(d), pgt->cfg.fwb);
+}
+
+/* K5: a cacheable leaf leaving the table on a host without FWB is cleaned,
+ * unless the replacement maps the same PA cacheably. */
+static void retire_leaf(struct s2mt_pgt *pgt, uint64_t old, unsigned level,
+			uint64_t repl)
+{
+	uint64_t size = s2mt_level_size(level);
+	uint64_t pa = old & S2MT_PTE_ADDR_MASK & ~(size - 1);
+
+	if (pgt->cfg.fwb || !leaf_cacheable(pgt, old))
+		return;
+	if (desc_valid(repl) && leaf_cacheable(pgt, repl) &&
+	    (repl & S2MT_PTE_ADDR_MASK) == pa)
+		return;
+	dclean(pgt, pa, size);
+}
+
+static void *mc_take(struct s2mt_pgt *pgt, struct s2mt_memcache *mc)
+{
+	uint64_t *page = mc->head;
+
+	if (!page) {
+		/* The dry pass counted wrong: never expected, counted. */
+		pgt->stats.prepare_misses++;
+		return pgt->ops->zalloc_pages(pgt->ctx, 1);
+	}
+	mc->head = *(void **)page;
+	mc->nr--;
+	page[0] = 0;
+	pgt->stats.tables_allocated++;
+	return page;
+}
+
+static void mc_put(struct s2mt_memcache *mc, void *page)
+{
+	*(void **)page = mc->head;
+	mc->head = page;
+	mc->nr++;
+}
+
+static void mc_drain(struct s2mt_pgt *pgt, struct s2mt_memcache *mc)
+{
+	while (mc->head) {
+		void *page = mc->head;
+
+		mc->head = *(void **)page;
+		mc->nr--;
+		pgt->ops->free_pages(pgt->ctx, page, 1);
+	}
+}
+
+static void free_table(struct s2mt_pgt *pgt, uint64_t *table)
+{
+	pgt->ops->free_pages(pgt->ctx, table, 1);
+	pgt->stats.tables_freed++;
+}
+
+/* A detached subtree: retire its leaves (K5), then free its tables. The
+ * parent entry has already been broken and invalidated. */
+static void drop_subtree(struct s2mt_pgt *pgt, uint64_t *table, unsigned level,
+			 uint64_t ipa, uint64_t repl)
+{
+	uint64_t size = s2mt_level_size(level);
+
+	for (unsigned i = 0; i < S2MT_PTRS_PER_TABLE; i++) {
+		uint64_t d = table[i];
+		uint64_t r = 0;
+
+		if (desc_is_table(d, level)) {
+			if (desc_valid(repl))
+				r = repl + i * size;
+			drop_subtree(pgt, child_table(pgt, d), level + 1,
+				     ipa + i * size, r);
+		} else if (desc_is_leaf(d, level)) {
+			if (desc_valid(repl))
+				r = (repl & ~S2MT_PTE_ADDR_MASK) |
+				    ((repl & S2MT_PTE_ADDR_MASK) + i * size);
+			retire_leaf(pgt, d, level, r);
+		}
+	}
+	free_table(pgt, table);
+}
+
+/* The entry a block splits into at index i of the next level. */
+static uint64_t split_child(uint64_t block, unsigned child_level, unsigned i)
+{
+	uint64_t size = s2mt_level_size(child_level);
+	uint64_t pa = (block & S2MT_PTE_ADDR_MASK) + i * size;
+	uint64_t attrs = block & ~S2MT_PTE_ADDR_MASK & ~S2MT_PTE_TABLE;
+
+	return pa | attrs | leaf_type_bits(child_level);
+}
+
+static bool table_empty(const uint64_t *table)
+{
+	for (unsigned i = 0; i < S2MT_PTRS_PER_TABLE; i++)
+		if (table[i] & S2MT_PTE_VALID)
+			return false;
+	return true;
+}
+
+static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
+		       unsigned level, uint64_t base, uint64_t nr);
+
+/*
+ * Descend below the entry at ptep (a table, or a block/hole that needs
+ * one). In the dry pass, tables that do not exist yet are virtual: NULL
+ * with the block they would be split from (or 0 for a hole).
+ */
+static void descend(struct walk *w, uint64_t *ptep, uint64_t old,
+		    unsigned level, uint64_t ipa)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	uint64_t *child;
+
+	if (desc_is_table(old, level)) {
+		child = w->dry && !ptep ? NULL : child_table(pgt, old);
+		if (!child) {
+			/* Unreachable: a virtual parent never has tables. */
+			return;
+		}
+		walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE);
+		if (!w->dry && w->op == OP_UNMAP && table_empty(child)) {
+			brk(pgt, ptep, ipa, level);
+			free_table(pgt, child);
+		}
+		return;
+	}
+	if (w->dry) {
+		w->need++;
+		walk_table(w, NULL, desc_valid(old) ? old : 0, level + 1, ipa,
+			   S2MT_PTRS_PER_TABLE);
+		return;
+	}
+	child = mc_take(pgt, &w->mc);
+	if (desc_valid(old)) {
+		/* Split: the new table maps the block's range exactly as the
+		 * block did; the change below it then happens page by page. */
+		for (unsigned i = 0; i < S2MT_PTRS_PER_TABLE; i++)
+			child[i] = split_child(old, level + 1, i);
+		brk(pgt, ptep, ipa, level);
+		pgt->stats.splits++;
+	}
+	store(pgt, ptep, ipa, level,
+	      pgt->ops->virt_to_phys(pgt->ctx, child) | S2MT_PTE_VALID |
+		      S2MT_PTE_TABLE);
+	walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE);
+}
+
+static void map_leaf(struct walk *w, uint64_t *ptep, uint64_t old,
+		     unsigned level, uint64_t ipa)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	uint64_t size = s2mt_level_size(level);
+	uint64_t pa = w->pa + (ipa - w->start);
+	uint64_t new = pa | w->leaf_bits | leaf_type_bits(level);
+
+	if (w->dry)
+		return;
+	if (desc_is_leaf(old, level) &&
+	    (old & ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK)) ==
+		    (new & ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W |
+			     S2MT_PTE_XN_MASK))) {
+		/* Same output, type and size: a permission change in place. */
+		if (old == new)
+			return;
+		store(pgt, ptep, ipa, level, new);
+		tlbi(pgt, ipa, size, level);
+		if ((desc_perm(new) & ~desc_perm(old) & S2MT_PROT_X) &&
+		    !pgt->cfg.dic)
+			iinval(pgt, pa, size);
+		return;
+	}
+	if (desc_is_table(old, level)) {
+		uint64_t *sub = child_table(pgt, old);
+
+		brk(pgt, ptep, ipa, level);
+		drop_subtree(pgt, sub, level + 1, ipa, new);
+	} else if (desc_valid(old)) {
+		brk(pgt, ptep, ipa, level);
+		retire_leaf(pgt, old, level, new);
+	}
+	/* K5: clean before the guest can see the leaf. */
+	if (w->new_cacheable && !pgt->cfg.fwb)
+		dclean(pgt, pa, size);
+	if ((w->prot.perm & S2MT_PROT_X) && !pgt->cfg.dic)
+		iinval(pgt, pa, size);
+	store(pgt, ptep, ipa, level, new);
+	pgt->stats.leaves_installed++;
+}
+
+static void visit_map(struct walk *w, uint64_t *ptep, uint64_t old,
+		      unsigned level, uint64_t ipa)
+{
+	uint64_t size = s2mt_level_size(level);
+	uint64_t pa = w->pa + (ipa - w->start);
+	bool covered = ipa >= w->start && ipa + size <= w->end;
+
+	if (covered && level >= w->min_leaf_level && (pa & (size - 1)) == 0)
+		map_leaf(w, ptep, old, level, ipa);
+	else
+		descend(w, ptep, old, level, ipa);
+}
+
+static void visit_unmap(struct walk *w, uint64_t *ptep, uint64_t old,
+			unsigned level, uint64_t ipa)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	uint64_t size = s2mt_level_size(level);
+	bool covered = ipa >= w->start && ipa + size <= w->end;
+
+	if (!desc_valid(old))
+		return;
+	if (covered) {
+		if (w->dry)
+			return;
+		brk(pgt, ptep, ipa, level);
+		if (desc_is_table(old, level))
+			drop_subtree(pgt, child_table(pgt, old), level + 1, ipa,
+				     0);
+		else
+			retire_leaf(pgt, old, level, 0);
+		return;
+	}
+	descend(w, ptep, old, level, ipa);
+}
+
+static void visit_perms(struct walk *w, uint64_t *ptep, uint64_t old,
+			unsigned level, uint64_t ipa)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	uint64_t size = s2mt_level_size(level);
+	bool covered = ipa >= w->start && ipa + size <= w->end;
+	unsigned perm, new_perm;
+
+	if (!desc_valid(old))
+		return;
+	if (desc_is_table(old, level)) {
+		descend(w, ptep, old, level, ipa);
+		return;
+	}
+	perm = desc_perm(old);
+	new_perm = w->op == OP_RELAX ? perm | w->perm : perm & ~w->perm;
+	if (new_perm == perm)
+		return;
+	if ((new_perm & ~perm & S2MT_PROT_X)) {
+		struct s2mt_s2type t;
+
+		if (s2mt_s2_decode(desc_memattr(old), pgt->cfg.fwb, &t) ||
+		    s2type_uncached(&t)) {
+			w->err = -S2MT_EINVAL;
+			pgt->why = "K3: execute permission refused for a "
+				   "Device or Normal-NC leaf";
+			return;
+		}
+	}
+	if (!covered) {
+		descend(w, ptep, old, level, ipa);
+		return;
+	}
+	if (w->dry)
+		return;
+	store(pgt, ptep, ipa, level, desc_with_perm(old, new_perm));
+	tlbi(pgt, ipa, size, level);
+	if ((new_perm & ~perm & S2MT_PROT_X) && !pgt->cfg.dic)
+		iinval(pgt, old & S2MT_PTE_ADDR_MASK & ~(size - 1), size);
+}
+
+/* OP_MAP at level 3 into empty entries with no hooks to run: the bulk
+ * case, kept to a store per page. */
+static uint64_t map_l3_run(struct walk *w, uint64_t *table, uint64_t first,
+			   uint64_t last, uint64_t base)
+{
+	uint64_t ipa = base + first * S2MT_PAGE_SIZE;
+	uint64_t desc = (w->pa + (ipa - w->start)) | w->leaf_bits |
+			leaf_type_bits(3);
+	uint64_t i;
+
+	for (i = first; i <= last; i++, desc += S2MT_PAGE_SIZE) {
+		if (table[i])
+			break;
+		table[i] = desc;
+	}
+	w->pgt->stats.leaves_installed += i - first;
+	return i;
+}
+
+static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
+		       unsigned level, uint64_t base, uint64_t nr)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	uint64_t size = s2mt_level_size(level);
+	uint64_t lo = w->start > base ? w->start : base;
+	uint64_t hi = w->end < base + nr * size ? w->end : base + nr * size;
+	uint64_t first = (lo - base) / size, last = (hi - 1 - base) / size;
+	bool fast;
+
+	/* Nothing at level 3 ever needs a table page. */
+	if (w->dry && level == 3 && w->op != OP_RELAX)
+		return;
+	fast = !w->dry && level == 3 && w->op == OP_MAP &&
+	       !pgt->ops->pte_store && (pgt->cfg.fwb || !w->new_cacheable) &&
+	       (pgt->cfg.dic || !(w->prot.perm & S2MT_PROT_X));
+	for (uint64_t i = first; i <= last && !w->err; i++) {
+		uint64_t ipa = base + i * size;
+		uint64_t old;
+
+		if (fast) {
+			i = map_l3_run(w, table, i, last, base);
+			if (i > last)
+				break;
+		}
+		old = table ? table[i] : fill ? split_child(fill, level, (unsigned)i) : 0;
+		switch (w->op) {
+		case OP_MAP:
+			visit_map(w, table ? &table[i] : NULL, old, level, ipa);
+			break;
+		case OP_UNMAP:
+			visit_unmap(w, table ? &table[i] : NULL, old, level,
+				    ipa);
+			break;
+		default:
+			visit_perms(w, table ? &table[i] : NULL, old, level,
+				    ipa);
+			break;
+		}
+	}
+}
+
+static void walk_root(struct walk *w)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+
+	walk_table(w, pgt->pgd, 0, pgt->geo.start_level, 0,
+		   (uint64_t)pgt->geo.nr_start_tables * S2MT_PTRS_PER_TABLE);
+}
+
+/* Dry pass, reserve, commit. */
+static int run(struct walk *w)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+
+	w->dry = true;
+	w->need = 0;
+	w->err = 0;
+	walk_root(w);
+	if (w->err)
+		return w->err;
+	w->mc.head = NULL;
+	w->mc.nr = 0;
+	for (size_t i = 0; i < w->need; i++) {
+		void *page = pgt->ops->zalloc_pages(pgt->ctx, 1);
+
+		if (!page) {
+			mc_drain(pgt, &w->mc);
+			pgt->why = "out of memory for stage-2 table pages";
+			return -S2MT_ENOMEM;
+		}
+		mc_put(&w->mc, page);
+	}
+	w->dry = false;
+	walk_root(w);
+	if (w->mc.nr) {
+		pgt->stats.prepare_leftovers += w->mc.nr;
+		mc_drain(pgt, &w->mc);
+	}
+	return 0;
+}
+
+static int check_range(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
+{
+	if (!size || (ipa | size) & (S2MT_PAGE_SIZE - 1)) {
+		pgt->why = "range: IPA and size must be non-zero multiples of "
+			   "4 KiB";
+		return -S2MT_EINVAL;
+	}
+	if (ipa + size < ipa || ipa + size > pgt->ipa_limit) {
+		pgt->why = "A2: range beyond the IPA space";
+		return -S2MT_EINVAL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public operations                                                   */
+/* ------------------------------------------------------------------ */
+
+int s2mt_pgt_init(struct s2mt_pgt *pgt, const struct s2mt_pgt_cfg *cfg,
+		  const struct s2mt_mm_ops *ops, void *ctx)
+{
+	struct s2mt_pgt p = { .cfg = *cfg, .ops = ops, .ctx = ctx };
+	int err = s2mt_geometry(cfg, &p.geo, &p.why);
+	unsigned nr;
+
+	if (err) {
+		pgt->why = p.why;
+		return err;
+	}
+	nr = p.geo.nr_start_tables;
+	p.pgd = ops->zalloc_pages(ctx, nr);
+	if (!p.pgd) {
+		pgt->why = "out of memory for the start tables";
+		return -S2MT_ENOMEM;
+	}
+	p.pgd_pa = ops->virt_to_phys(ctx, p.pgd);
+	if (p.pgd_pa & (nr * S2MT_PAGE_SIZE - 1)) {
+		ops->free_pages(ctx, p.pgd, nr);
+		pgt->why = "A2: concatenated start tables must be aligned to "
+			   "their total size";
+		return -S2MT_EINVAL;
+	}
+	p.ipa_limit = 1ull << cfg->ipa_bits;
+	*pgt = p;
+	return 0;
+}
+
+static void free_tree(struct s2mt_pgt *pgt, uint64_t *table, unsigned level,
+		      uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr; i++)
+		if (desc_is_table(table[i], level)) {
+			uint64_t *child = child_table(pgt, table[i]);
+
+			free_tree(pgt, child, level + 1, S2MT_PTRS_PER_TABLE);
+			free_table(pgt, child);
+		}
+}
+
+void s2mt_pgt_destroy(struct s2mt_pgt *pgt)
+{
+	if (!pgt->pgd)
+		return;
+	free_tree(pgt, pgt->pgd, pgt->geo.start_level,
+		  (uint64_t)pgt->geo.nr_start_tables * S2MT_PTRS_PER_TABLE);
+	pgt->ops->free_pages(pgt->ctx, pgt->pgd, pgt->geo.nr_start_tables);
+	pgt->ops->tlbi_vmid(pgt->ctx, pgt->cfg.vmid);
+	pgt->pgd = NULL;
+}
+
+uint64_t s2mt_pgt_vtcr(const struct s2mt_pgt *pgt)
+{
+	return pgt->geo.vtcr;
+}
+
+uint64_t s2mt_pgt_vttbr(const struct s2mt_pgt *pgt)
+{
+	return pgt->pgd_pa | (uint64_t)pgt->cfg.vmid << 48;
+}
+
+int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+		 uint64_t pa, struct s2mt_prot prot, uint64_t max_leaf)
+{
+	struct walk w = { .pgt = pgt, .op = OP_MAP, .start = ipa,
+			  .end = ipa + size, .pa = pa, .prot = prot };
+	int err = check_range(pgt, ipa, size);
+
+	if (err)
+		return err;
+	if (pa & (S2MT_PAGE_SIZE - 1) || pa + size < pa ||
+	    pa + size > 1ull << pgt->cfg.pa_bits) {
+		pgt->why = "A1: PA must be 4 KiB aligned and inside the PA size";
+		return -S2MT_EINVAL;
+	}
+	err = s2mt_prot_check(prot, pgt->cfg.fwb, &pgt->why);
+	if (err)
+		return err;
+	switch (max_leaf) {
+	case 0:
+	case S2MT_SIZE_1G:
+		w.min_leaf_level = 1;
+		break;
+	case S2MT_SIZE_2M:
+		w.min_leaf_level = 2;
+		break;
+	case S2MT_SIZE_4K:
+		w.min_leaf_level = 3;
+		break;
+	default:
+		pgt->why = "A1: a leaf is 4 KiB, 2 MiB or 1 GiB";
+		return -S2MT_EINVAL;
+	}
+	w.leaf_bits = prot_bits(prot, pgt->cfg.fwb);
+	w.new_cacheable = s2mt_prot_cacheable(prot, pgt->cfg.fwb);
+	return run(&w);
+}
+
+int s2mt_pgt_unmap(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
+{
+	struct walk w = { .pgt = pgt, .op = OP_UNMAP, .start = ipa,
+			  .end = ipa + size };
+	int err = check_range(pgt, ipa, size);
+
+	return err ? err : run(&w);
+}
+
+static int change_perms(struct s2mt_pgt *pgt, enum walk_op op, uint64_t ipa,
+			uint64_t size, unsigned perm)
+{
+	struct walk w = { .pgt = pgt, .op = op, .start = ipa,
+			  .end = ipa + size, .perm = perm };
+	int err = check_range(pgt, ipa, size);
+
+	if (err)
+		return err;
+	if (perm & ~S2MT_PROT_RWX) {
+		pgt->why = "prot: unknown permission bits";
+		return -S2MT_EINVAL;
+	}
+	return run(&w);
+}
+
+int s2mt_pgt_relax_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+			 unsigned perm)
+{
+	return change_perms(pgt, OP_RELAX, ipa, size, perm);
+}
+
+int s2mt_pgt_restrict_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+			    unsigned perm)
+{
+	return change_perms(pgt, OP_RESTRICT, ipa, size, perm);
+}
+
+int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,
+		    struct s2mt_leaf *out)
+{
+	unsigned level = pgt->geo.start_level;
+	unsigned shift = S2MT_PAGE_SHIFT + 9 * (3 - level);
+	const uint64_t *table = pgt->pgd;
+	uint64_t d;
+
+	if (ipa >= pgt->ipa_limit)
+		return -S2MT_ENOENT;
+	d = table[ipa >> shift];
+	for (;;) {
+		if (!(d & S2MT_PTE_VALID))
+			return -S2MT_ENOENT;
+		if (level == 3 || !(d & S2MT_PTE_TABLE))
+			break;
+		table = child_table(pgt, d);
+		level++;
+		shift -= 9;
+		d = table[(ipa >> shift) & (S2MT_PTRS_PER_TABLE - 1)];
+	}
+	if (!desc_is_leaf(d, level))
+		return -S2MT_ENOENT;
+	s2mt_leaf_decode(d, level, ipa, out);
+	return 0;
+}
+
+static int walk_ro(const struct s2mt_pgt *pgt, const uint64_t *table,
+		   unsigned level, uint64_t base, uint64_t nr, uint64_t start,
+		   uint64_t end, unsigned flags, s2mt_visit_fn visit, void *arg)
+{
+	uint64_t size = s2mt_level_size(level);
+	uint64_t lo = start > base ? start : base;
+	uint64_t hi = end < base + nr * size ? end : base + nr * size;
+
+	for (uint64_t i = (lo - base) / size; i <= (hi - 1 - base) / size; i++) {
+		struct s2mt_walk_entry e = { .ipa = base + i * size,
+					     .size = size,
+					     .level = level,
+					     .desc = table[i] };
+		int ret = 0;
+
+		if (desc_is_table(e.desc, level)) {
+			e.table = true;
+			if (flags & S2MT_WALK_TABLE_PRE)
+				ret = visit(&e, arg);
+			if (!ret)
+				ret = walk_ro(pgt, child_table(pgt, e.desc),
+					      level + 1, e.ipa,
+					      S2MT_PTRS_PER_TABLE, start, end,
+					      flags, visit, arg);
+			if (!ret && (flags & S2MT_WALK_TABLE_POST))
+				ret = visit(&e, arg);
+		} else if (desc_is_leaf(e.desc, level) &&
+			   (flags & S2MT_WALK_LEAF)) {
+			ret = visit(&e, arg);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int s2mt_pgt_walk(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+		  unsigned flags, s2mt_visit_fn visit, void *arg)
+{
+	if (!size || ipa >= pgt->ipa_limit)
+		return 0;
+	if (ipa + size > pgt->ipa_limit || ipa + size < ipa)
+		size = pgt->ipa_limit - ipa;
+	return walk_ro(pgt, pgt->pgd, pgt->geo.start_level, 0,
+		       (uint64_t)pgt->geo.nr_start_tables *
+			       S2MT_PTRS_PER_TABLE,
+		       ipa, ipa + size, flags, visit, arg);
+}
