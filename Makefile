@@ -128,7 +128,8 @@ build/aarch64/libs2mt-core.a: $(CORE_A64_OBJS)
 	rm -f $@
 	aarch64-linux-gnu-ar rcs $@ $^
 core-aarch64: build/aarch64/libs2mt-core.a
-	@undef=$$(aarch64-linux-gnu-nm -u $< | awk '{print $$2}' | sort -u | \
+	aarch64-linux-gnu-ld -r -o build/aarch64/core-all.o $(CORE_A64_OBJS)
+	@undef=$$(aarch64-linux-gnu-nm -u build/aarch64/core-all.o | awk '{print $$2}' | sort -u | \
 		grep -v -x -e memset -e memcpy -e memmove || true); \
 	if [ -n "$$undef" ]; then echo "core-aarch64: core needs: $$undef"; exit 1; fi; \
 	echo "core-aarch64: $< builds freestanding, no libc symbols"
