@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The s2mt command as a user runs it: exit statuses, error messages, and
+ * JSON whose cells are checked against SPEC A5 facts (not against the code).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+struct run {
+	int status;
+	char out[1 << 16];
+	char err[4096];
+};
+
+/* Runs "$S2MT_BIN args" capturing stdout and stderr. */
+static void run_s2mt(struct run *r, const char *args)
+{
+	const char *bin = getenv("S2MT_BIN");
+	char cmd[1024], errfile[] = "/tmp/s2mt-cli-XXXXXX";
+	int fd = mkstemp(errfile);
+	FILE *p, *e;
+	size_t n;
+
+	assert_non_null(bin);
+	assert_true(fd >= 0);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", bin, args, errfile);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(r->out, 1, sizeof(r->out) - 1, p);
+	r->out[n] = '\0';
+	r->status = WEXITSTATUS(pclose(p));
+	e = fdopen(fd, "r");
+	n = fread(r->err, 1, sizeof(r->err) - 1, e);
+	r->err[n] = '\0';
+	fclose(e);
+	unlink(errfile);
+}
+
+static struct run r;
+
+static void test_no_command_is_usage_error(void **state)
+{
+	(void)state;
+	run_s2mt(&r, "");
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "usage"));
+	run_s2mt(&r, "frobnicate");
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
+}
+
+static void test_combine_bad_input_exit2(void **state)
+{
+	static const char *const bad[] = {
+		"combine --s1 normal-wb",
+		"combine --s2 5",
+		"combine --s1 bogus --s2 5",
+		"combine --s1 0x100 --s2 5",
+		"combine --s1 normal-wb --s2 16",
+		"combine --s1 normal-wb --s2 force-wb", /* FWB-only name */
+		"combine --s1 normal-wb --s2 5 --s1-sh xsh",
+		"combine --s1 normal-wb --s2 5 --bogus",
+		"combine --s1 normal-wb --s2 5 extra",
+		"table --nope",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run_s2mt(&r, bad[i]);
+		if (r.status != 2 || !strstr(r.err, "s2mt "))
+			fail_msg("'%s': status %d, stderr '%s'", bad[i],
+				 r.status, r.err);
+		assert_string_equal(r.out, "");
+	}
+}
+
+/* The issue's own example sentence (A4). */
+static void test_A4_combine_explains_force_wb(void **state)
+{
+	(void)state;
+	run_s2mt(&r, "combine --s1 device-ngnre --s2 force-wb --fwb");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "effective: Normal-WB"));
+	assert_non_null(strstr(r.out, "FWB 0b110 forces Normal-WB; stage-1 "
+				      "Device-nGnRE is overridden (A4)"));
+}
+
+static json_t *run_json(const char *args)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	run_s2mt(&r, args);
+	assert_int_equal(r.status, 0);
+	root = json_loads(r.out, 0, &jerr);
+	if (!root)
+		fail_msg("'%s' printed invalid JSON: %s", args, jerr.text);
+	return root;
+}
+
+static const char *cell_type(json_t *root, size_t row, size_t col)
+{
+	json_t *cell = json_array_get(
+		json_object_get(json_array_get(json_object_get(root, "rows"),
+					       row),
+				"cells"),
+		col);
+	json_t *type = json_object_get(cell, "type");
+
+	return type ? json_string_value(type) :
+		      json_string_value(json_object_get(cell, "status"));
+}
+
+/* A5, FWB=1: rows 0..7, column order nGnRnE nGnRE nGRE GRE NC WT WB
+ * tagged off. Spot facts of the SPEC table. */
+static void test_A5_table_json_fwb(void **state)
+{
+	json_t *root = run_json("table --fwb --json");
+
+	(void)state;
+	assert_true(json_is_true(json_object_get(root, "fwb")));
+	assert_int_equal(json_array_size(json_object_get(root, "rows")), 8);
+	assert_int_equal(json_array_size(json_object_get(root, "columns")), 9);
+	for (size_t col = 0; col < 9; col++) {
+		/* 0b110: WB whatever stage 1 (tagged stays tagged) */
+		const char *t = cell_type(root, 6, col);
+
+		assert_true(!strcmp(t, "Normal-WB") ||
+			    !strcmp(t, "Normal-WB-tagged"));
+		/* 0b000: nGnRnE everywhere */
+		assert_string_equal(cell_type(root, 0, col), "Device-nGnRnE");
+		/* 0b100: reserved */
+		assert_string_equal(cell_type(root, 4, col), "reserved");
+	}
+	assert_string_equal(cell_type(root, 5, 4), "Normal-NC"); /* NC */
+	assert_string_equal(cell_type(root, 5, 6), "Normal-NC"); /* WB */
+	assert_string_equal(cell_type(root, 5, 1), "Device-nGnRE");
+	assert_string_equal(cell_type(root, 7, 5), "Normal-WT"); /* as S1 */
+	assert_string_equal(cell_type(root, 7, 8), "Device-nGnRnE"); /* off */
+	assert_string_equal(cell_type(root, 1, 8), "Device-nGnRnE");
+	assert_string_equal(cell_type(root, 3, 2), "Device-nGRE");
+	json_decref(root);
+}
+
+static void test_A5_table_json_nofwb(void **state)
+{
+	json_t *root = run_json("table --json");
+
+	(void)state;
+	assert_true(json_is_false(json_object_get(root, "fwb")));
+	assert_int_equal(json_array_size(json_object_get(root, "rows")), 16);
+	assert_string_equal(cell_type(root, 0xf, 6), "Normal-WB");
+	assert_string_equal(cell_type(root, 0xa, 6), "Normal-WT");
+	assert_string_equal(cell_type(root, 0xa, 4), "Normal-NC");
+	assert_string_equal(cell_type(root, 0x5, 5), "Normal-NC");
+	assert_string_equal(cell_type(root, 0x1, 3), "Device-nGnRE");
+	assert_string_equal(cell_type(root, 0x3, 1), "Device-nGnRE");
+	assert_string_equal(cell_type(root, 0xf, 8), "Device-nGnRnE");
+	assert_string_equal(cell_type(root, 0x8, 0), "reserved");
+	json_decref(root);
+}
+
+static void test_combine_json_fields(void **state)
+{
+	json_t *root = run_json("combine --s1 0x44 --s2 normal-wb --json"), *e;
+
+	(void)state;
+	e = json_object_get(root, "effective");
+	assert_string_equal(json_string_value(json_object_get(e, "type")),
+			    "Normal-NC");
+	assert_string_equal(json_string_value(json_object_get(e, "mair")),
+			    "0x44");
+	/* A3: an NC result is Outer Shareable */
+	assert_string_equal(
+		json_string_value(json_object_get(e, "shareability")), "OSH");
+	assert_true(json_is_false(json_object_get(e, "cacheable")));
+	assert_non_null(strstr(json_string_value(json_object_get(
+					       e, "explanation")),
+			       "(A3)"));
+	json_decref(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_command_is_usage_error),
+		cmocka_unit_test(test_combine_bad_input_exit2),
+		cmocka_unit_test(test_A4_combine_explains_force_wb),
+		cmocka_unit_test(test_A5_table_json_fwb),
+		cmocka_unit_test(test_A5_table_json_nofwb),
+		cmocka_unit_test(test_combine_json_fields),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
