@@ -90,8 +90,9 @@ static void test_A4_combine_explains_force_wb(void **state)
 	run_s2mt(&r, "combine --s1 device-ngnre --s2 force-wb --fwb");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "effective: Normal-WB"));
-	assert_non_null(strstr(r.out, "FWB 0b110 forces Normal-WB; stage-1 "
-				      "Device-nGnRE is overridden (A4)"));
+	assert_non_null(strstr(r.out,
+			       "FWB 0b110 forces Normal-WB; stage-1 "
+			       "Device-nGnRE is overridden (A4)"));
 }
 
 static json_t *run_json(const char *args)
@@ -110,14 +111,14 @@ static json_t *run_json(const char *args)
 static const char *cell_type(json_t *root, size_t row, size_t col)
 {
 	json_t *cell = json_array_get(
-		json_object_get(json_array_get(json_object_get(root, "rows"),
-					       row),
-				"cells"),
+		json_object_get(
+			json_array_get(json_object_get(root, "rows"), row),
+			"cells"),
 		col);
 	json_t *type = json_object_get(cell, "type");
 
-	return type ? json_string_value(type) :
-		      json_string_value(json_object_get(cell, "status"));
+	return type ? json_string_value(type)
+		    : json_string_value(json_object_get(cell, "status"));
 }
 
 /* A5, FWB=1: rows 0..7, column order nGnRnE nGnRE nGRE GRE NC WT WB
@@ -183,9 +184,8 @@ static void test_combine_json_fields(void **state)
 	assert_string_equal(
 		json_string_value(json_object_get(e, "shareability")), "OSH");
 	assert_true(json_is_false(json_object_get(e, "cacheable")));
-	assert_non_null(strstr(json_string_value(json_object_get(
-					       e, "explanation")),
-			       "(A3)"));
+	assert_non_null(strstr(
+		json_string_value(json_object_get(e, "explanation")), "(A3)"));
 	json_decref(root);
 }
 

@@ -147,11 +147,12 @@ bool s2mt_memtype_cacheable(const struct s2mt_memtype *mt);
 
 /* Short name: "Device-nGnRE", "Normal-WB", "Normal-WB-tagged",
  * "Normal-oWB-iNC". Returns the length written (always NUL-terminated). */
-size_t s2mt_memtype_name(const struct s2mt_memtype *mt, char *buf,
-			 size_t len);
+size_t s2mt_memtype_name(const struct s2mt_memtype *mt, char *buf, size_t len);
 /* "NSH", "OSH", "ISH", "SH-reserved". */
 const char *s2mt_sh_name(uint8_t sh);
-/* Name of a stage-2 MemAttr in its FWB mode: "Normal-WB", "FWB-force-WB"... */
+/* Name of a stage-2 MemAttr in its FWB mode: "Device-nGnRE", "Normal-WB",
+ * "Normal-oWT-iNC", with FWB "Force-WB" (0b110), "As-S1" (0b111);
+ * "reserved". */
 size_t s2mt_s2_name(uint8_t memattr, bool fwb, char *buf, size_t len);
 
 /* One sentence naming the rule, e.g. "FWB 0b110 forces Normal-WB;
@@ -364,8 +365,8 @@ uint64_t s2mt_pgt_vttbr(const struct s2mt_pgt *pgt);
  * for the new leaves. All-or-nothing: -S2MT_ENOMEM leaves the table as it was.
  * Errors: -S2MT_EINVAL (alignment, range, K3), -S2MT_ENOMEM.
  */
-int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
-		 uint64_t pa, struct s2mt_prot prot, uint64_t max_leaf);
+int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
+		 struct s2mt_prot prot, uint64_t max_leaf);
 
 /* Unmap a range; splits blocks partly covered, frees tables left empty, and
  * cleans cacheable leaves on hosts without FWB (K5). All-or-nothing. */

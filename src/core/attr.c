@@ -72,9 +72,10 @@ int s2mt_mair_decode(uint8_t mair, struct s2mt_memtype *out)
 	struct s2mt_memtype mt = { 0 };
 
 	if (hi == 0) {
-		/* 0b0000dd00 is Device; 0b0000ddxx with xx != 00 is
-		 * UNPREDICTABLE (FEAT_XS's Device XS=0 forms not modelled). */
-		if (lo & 3)
+		/* 0b0000dd00 is Device; 0b0000dd01 is Device with XS=0
+		 * (FEAT_XS, as 0x40/0xA0 below); 0b0000dd1x is
+		 * UNPREDICTABLE. XS does not change the memory type. */
+		if (lo & 2)
 			return -S2MT_EINVAL;
 		*out = memtype_device(lo >> 2);
 		return 0;
@@ -130,9 +131,9 @@ uint8_t s2mt_mair_encode(const struct s2mt_memtype *mt)
 
 static uint8_t s2_cache_level(unsigned bits)
 {
-	return bits == 1 ? S2MT_CACHE_NC :
-	       bits == 2 ? S2MT_CACHE_WT :
-			   S2MT_CACHE_WB;
+	return bits == 1    ? S2MT_CACHE_NC
+		: bits == 2 ? S2MT_CACHE_WT
+			    : S2MT_CACHE_WB;
 }
 
 int s2mt_s2_decode(uint8_t memattr, bool fwb, struct s2mt_s2type *out)
@@ -183,14 +184,15 @@ int s2mt_s2_decode(uint8_t memattr, bool fwb, struct s2mt_s2type *out)
 
 bool s2mt_memtype_cacheable(const struct s2mt_memtype *mt)
 {
-	return !mt->device && (mt->inner.policy != S2MT_CACHE_NC ||
-			       mt->outer.policy != S2MT_CACHE_NC);
+	return !mt->device &&
+		(mt->inner.policy != S2MT_CACHE_NC ||
+		 mt->outer.policy != S2MT_CACHE_NC);
 }
 
 static bool memtype_nc(const struct s2mt_memtype *mt)
 {
 	return !mt->device && mt->inner.policy == S2MT_CACHE_NC &&
-	       mt->outer.policy == S2MT_CACHE_NC;
+		mt->outer.policy == S2MT_CACHE_NC;
 }
 
 /* A3: the weaker cacheability wins; allocation hints come from stage 1. */
@@ -261,8 +263,8 @@ static void combine_nofwb(struct s2mt_effective *e)
 		e->mt.inner = limit_cattr(e->s1.inner, e->s2.inner);
 		e->mt.outer = limit_cattr(e->s1.outer, e->s2.outer);
 		e->mt.tagged = e->s1.tagged &&
-			       e->mt.inner.policy == S2MT_CACHE_WB &&
-			       e->mt.outer.policy == S2MT_CACHE_WB;
+			e->mt.inner.policy == S2MT_CACHE_WB &&
+			e->mt.outer.policy == S2MT_CACHE_WB;
 	}
 }
 
@@ -312,9 +314,9 @@ int s2mt_combine(struct s2mt_s1attr s1, struct s2mt_s2attr s2, bool fwb,
 		e.status = S2MT_ATTR_RESERVED_S1;
 	if (!e.status && s2mt_s2_decode(s2.memattr, fwb, &e.s2))
 		e.status = S2MT_ATTR_RESERVED_S2;
-	if (!e.status && (s2.sh == S2MT_SH_RESERVED || s2.sh > 3 ||
-			  (s1.enabled && (s1.sh == S2MT_SH_RESERVED ||
-					  s1.sh > 3))))
+	if (!e.status &&
+	    (s2.sh == S2MT_SH_RESERVED || s2.sh > 3 ||
+	     (s1.enabled && (s1.sh == S2MT_SH_RESERVED || s1.sh > 3))))
 		e.status = S2MT_ATTR_RESERVED_SH;
 	if (e.status) {
 		*out = e;
@@ -445,8 +447,9 @@ static void explain_reserved(struct s2mt_fmt *f, const struct s2mt_effective *e)
 	case S2MT_ATTR_RESERVED_S2:
 		s2mt_fmt_str(f, "Stage-2 MemAttr ");
 		s2mt_fmt_bin(f, e->s2_in.memattr, 4);
-		s2mt_fmt_str(f, e->fwb ? " is reserved with FWB (A4)" :
-					 " is reserved without FWB (A3)");
+		s2mt_fmt_str(f,
+			     e->fwb ? " is reserved with FWB (A4)"
+				    : " is reserved without FWB (A3)");
 		break;
 	default:
 		s2mt_fmt_str(f, "Shareability 0b01 is reserved (A1)");
@@ -466,8 +469,9 @@ size_t s2mt_explain(const struct s2mt_effective *e, char *buf, size_t len)
 	}
 	switch (e->path) {
 	case S2MT_PATH_DEV_DEV:
-		s2mt_fmt_str(p, "Both stages are Device and the more "
-				"restrictive wins: ");
+		s2mt_fmt_str(p,
+			     "Both stages are Device and the more "
+			     "restrictive wins: ");
 		fmt_stage1(p, e);
 		s2mt_fmt_str(p, " with ");
 		fmt_stage2(p, e);
@@ -476,7 +480,8 @@ size_t s2mt_explain(const struct s2mt_effective *e, char *buf, size_t len)
 		s2mt_fmt_str(p, " (A3)");
 		break;
 	case S2MT_PATH_DEV_S1:
-		s2mt_fmt_str(p, "Device at stage 1 overrides Normal at stage 2: ");
+		s2mt_fmt_str(p,
+			     "Device at stage 1 overrides Normal at stage 2: ");
 		fmt_stage1(p, e);
 		s2mt_fmt_str(p, " with ");
 		fmt_stage2(p, e);
@@ -485,15 +490,17 @@ size_t s2mt_explain(const struct s2mt_effective *e, char *buf, size_t len)
 		s2mt_fmt_str(p, " (A3)");
 		break;
 	case S2MT_PATH_DEV_S2:
-		s2mt_fmt_str(p, "Device at stage 2 overrides Normal at stage 1: ");
+		s2mt_fmt_str(p,
+			     "Device at stage 2 overrides Normal at stage 1: ");
 		fmt_stage1(p, e);
 		s2mt_fmt_str(p, " becomes ");
 		fmt_memtype(p, &e->mt);
 		s2mt_fmt_str(p, " (A3)");
 		break;
 	case S2MT_PATH_NORMAL:
-		s2mt_fmt_str(p, "Both stages are Normal and the weaker "
-				"cacheability wins, inner and outer apart: ");
+		s2mt_fmt_str(p,
+			     "Both stages are Normal and the weaker "
+			     "cacheability wins, inner and outer apart: ");
 		fmt_stage1(p, e);
 		s2mt_fmt_str(p, " with ");
 		fmt_stage2(p, e);
@@ -504,8 +511,9 @@ size_t s2mt_explain(const struct s2mt_effective *e, char *buf, size_t len)
 	case S2MT_PATH_FWB_DEV:
 		fmt_fwb_value(p, e);
 		s2mt_fmt_str(p, " is ");
-		fmt_memtype(p, &(struct s2mt_memtype){ .device = true,
-						       .dev = e->s2.dev });
+		fmt_memtype(p,
+			    &(struct s2mt_memtype){ .device = true,
+						    .dev = e->s2.dev });
 		if (e->s1_wins) {
 			s2mt_fmt_str(p, ", but ");
 			fmt_stage1(p, e);

@@ -37,8 +37,8 @@ uint8_t s2mt_prot_memattr(struct s2mt_prot prot, bool fwb)
 static bool s2type_uncached(const struct s2mt_s2type *t)
 {
 	return t->kind == S2MT_S2_DEVICE ||
-	       (t->kind == S2MT_S2_NORMAL && t->inner == S2MT_CACHE_NC &&
-		t->outer == S2MT_CACHE_NC);
+		(t->kind == S2MT_S2_NORMAL && t->inner == S2MT_CACHE_NC &&
+		 t->outer == S2MT_CACHE_NC);
 }
 
 int s2mt_prot_check(struct s2mt_prot prot, bool fwb, const char **why)
@@ -53,8 +53,8 @@ int s2mt_prot_check(struct s2mt_prot prot, bool fwb, const char **why)
 	else if (prot.type >= S2MT_MT_COUNT_)
 		reason = "prot: unknown memory type";
 	else if (s2mt_s2_decode(s2mt_prot_memattr(prot, fwb), fwb, &t))
-		reason = fwb ? "A4: reserved stage-2 MemAttr with FWB" :
-			       "A3: reserved stage-2 MemAttr without FWB";
+		reason = fwb ? "A4: reserved stage-2 MemAttr with FWB"
+			     : "A3: reserved stage-2 MemAttr without FWB";
 	else if ((prot.perm & S2MT_PROT_X) && t.kind == S2MT_S2_DEVICE)
 		reason = "K3: execute permission refused for Device memory";
 	else if ((prot.perm & S2MT_PROT_X) && s2type_uncached(&t))
@@ -85,9 +85,9 @@ bool s2mt_prot_cacheable(struct s2mt_prot prot, bool fwb)
 static uint64_t prot_bits(struct s2mt_prot prot, bool fwb)
 {
 	uint64_t d = S2MT_PTE_VALID | S2MT_PTE_AF |
-		     (uint64_t)S2MT_SH_ISH << S2MT_PTE_SH_SHIFT |
-		     (uint64_t)s2mt_prot_memattr(prot, fwb)
-			     << S2MT_PTE_MEMATTR_SHIFT;
+		(uint64_t)S2MT_SH_ISH << S2MT_PTE_SH_SHIFT |
+		(uint64_t)s2mt_prot_memattr(prot, fwb)
+			<< S2MT_PTE_MEMATTR_SHIFT;
 
 	if (prot.perm & S2MT_PROT_R)
 		d |= S2MT_PTE_S2AP_R;
@@ -107,7 +107,7 @@ uint64_t s2mt_pte_leaf(uint64_t pa, struct s2mt_prot prot, unsigned level,
 		       bool fwb)
 {
 	return (pa & S2MT_PTE_ADDR_MASK & ~(s2mt_level_size(level) - 1)) |
-	       prot_bits(prot, fwb) | leaf_type_bits(level);
+		prot_bits(prot, fwb) | leaf_type_bits(level);
 }
 
 void s2mt_leaf_decode(uint64_t desc, unsigned level, uint64_t ipa,
@@ -130,8 +130,7 @@ void s2mt_leaf_decode(uint64_t desc, unsigned level, uint64_t ipa,
 
 struct s2mt_prot s2mt_leaf_prot(const struct s2mt_leaf *leaf, bool fwb)
 {
-	struct s2mt_prot p = { .memattr = leaf->memattr,
-			       .type = S2MT_MT_RAW };
+	struct s2mt_prot p = { .memattr = leaf->memattr, .type = S2MT_MT_RAW };
 
 	if (leaf->s2ap & 1)
 		p.perm |= S2MT_PROT_R;
@@ -188,8 +187,9 @@ static bool desc_valid(uint64_t d)
 
 static bool desc_is_table(uint64_t d, unsigned level)
 {
-	return level < 3 && (d & (S2MT_PTE_VALID | S2MT_PTE_TABLE)) ==
-				    (S2MT_PTE_VALID | S2MT_PTE_TABLE);
+	return level < 3 &&
+		(d & (S2MT_PTE_VALID | S2MT_PTE_TABLE)) ==
+		(S2MT_PTE_VALID | S2MT_PTE_TABLE);
 }
 
 /* A valid leaf: a block at L1/L2 or a page at L3 (0b01 at L3 is invalid). */
@@ -247,11 +247,11 @@ int s2mt_geometry(const struct s2mt_pgt_cfg *cfg, struct s2mt_geometry *out,
 	out->start_level = sl;
 	out->nr_start_tables = resolved > 9 ? 1u << (resolved - 9) : 1u;
 	out->vtcr = (uint64_t)(64 - cfg->ipa_bits) | /* T0SZ */
-		    (uint64_t)(2 - sl) << 6 | /* SL0: L2=0 L1=1 L0=2 */
-		    1ull << 8 | 1ull << 10 | /* IRGN0, ORGN0: WBWA walks */
-		    3ull << 12 | /* SH0: Inner Shareable */
-		    (uint64_t)ps << 16 | (cfg->vmid16 ? 1ull << 19 : 0) |
-		    1ull << 31; /* RES1 */
+		(uint64_t)(2 - sl) << 6 | /* SL0: L2=0 L1=1 L0=2 */
+		1ull << 8 | 1ull << 10 | /* IRGN0, ORGN0: WBWA walks */
+		3ull << 12 | /* SH0: Inner Shareable */
+		(uint64_t)ps << 16 | (cfg->vmid16 ? 1ull << 19 : 0) |
+		1ull << 31; /* RES1 */
 	return 0;
 refuse:
 	if (why)
@@ -408,7 +408,8 @@ static void drop_subtree(struct s2mt_pgt *pgt, uint64_t *table, unsigned level,
 		} else if (desc_is_leaf(d, level)) {
 			if (desc_valid(repl))
 				r = (repl & ~S2MT_PTE_ADDR_MASK) |
-				    ((repl & S2MT_PTE_ADDR_MASK) + i * size);
+					((repl & S2MT_PTE_ADDR_MASK) +
+					 i * size);
 			retire_leaf(pgt, d, level, r);
 		}
 	}
@@ -493,8 +494,8 @@ static void map_leaf(struct walk *w, uint64_t *ptep, uint64_t old,
 		return;
 	if (desc_is_leaf(old, level) &&
 	    (old & ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK)) ==
-		    (new & ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W |
-			     S2MT_PTE_XN_MASK))) {
+		    (new &
+		     ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK))) {
 		/* Same output, type and size: a permission change in place. */
 		if (old == new)
 			return;
@@ -606,8 +607,8 @@ static uint64_t map_l3_run(struct walk *w, uint64_t *table, uint64_t first,
 			   uint64_t last, uint64_t base)
 {
 	uint64_t ipa = base + first * S2MT_PAGE_SIZE;
-	uint64_t desc = (w->pa + (ipa - w->start)) | w->leaf_bits |
-			leaf_type_bits(3);
+	uint64_t desc =
+		(w->pa + (ipa - w->start)) | w->leaf_bits | leaf_type_bits(3);
 	uint64_t i;
 
 	for (i = first; i <= last; i++, desc += S2MT_PAGE_SIZE) {
@@ -633,8 +634,8 @@ static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
 	if (w->dry && level == 3 && w->op != OP_RELAX)
 		return;
 	fast = !w->dry && level == 3 && w->op == OP_MAP &&
-	       !pgt->ops->pte_store && (pgt->cfg.fwb || !w->new_cacheable) &&
-	       (pgt->cfg.dic || !(w->prot.perm & S2MT_PROT_X));
+		!pgt->ops->pte_store && (pgt->cfg.fwb || !w->new_cacheable) &&
+		(pgt->cfg.dic || !(w->prot.perm & S2MT_PROT_X));
 	for (uint64_t i = first; i <= last && !w->err; i++) {
 		uint64_t ipa = base + i * size;
 		uint64_t old;
@@ -644,7 +645,9 @@ static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
 			if (i > last)
 				break;
 		}
-		old = table ? table[i] : fill ? split_child(fill, level, (unsigned)i) : 0;
+		old = table    ? table[i]
+			: fill ? split_child(fill, level, (unsigned)i)
+			       : 0;
 		switch (w->op) {
 		case OP_MAP:
 			visit_map(w, table ? &table[i] : NULL, old, level, ipa);
@@ -781,18 +784,23 @@ uint64_t s2mt_pgt_vttbr(const struct s2mt_pgt *pgt)
 	return pgt->pgd_pa | (uint64_t)pgt->cfg.vmid << 48;
 }
 
-int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
-		 uint64_t pa, struct s2mt_prot prot, uint64_t max_leaf)
+int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
+		 struct s2mt_prot prot, uint64_t max_leaf)
 {
-	struct walk w = { .pgt = pgt, .op = OP_MAP, .start = ipa,
-			  .end = ipa + size, .pa = pa, .prot = prot };
+	struct walk w = { .pgt = pgt,
+			  .op = OP_MAP,
+			  .start = ipa,
+			  .end = ipa + size,
+			  .pa = pa,
+			  .prot = prot };
 	int err = check_range(pgt, ipa, size);
 
 	if (err)
 		return err;
 	if (pa & (S2MT_PAGE_SIZE - 1) || pa + size < pa ||
 	    pa + size > 1ull << pgt->cfg.pa_bits) {
-		pgt->why = "A1: PA must be 4 KiB aligned and inside the PA size";
+		pgt->why =
+			"A1: PA must be 4 KiB aligned and inside the PA size";
 		return -S2MT_EINVAL;
 	}
 	err = s2mt_prot_check(prot, pgt->cfg.fwb, &pgt->why);
@@ -820,8 +828,9 @@ int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 
 int s2mt_pgt_unmap(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
 {
-	struct walk w = { .pgt = pgt, .op = OP_UNMAP, .start = ipa,
-			  .end = ipa + size };
+	struct walk w = {
+		.pgt = pgt, .op = OP_UNMAP, .start = ipa, .end = ipa + size
+	};
 	int err = check_range(pgt, ipa, size);
 
 	return err ? err : run(&w);
@@ -830,8 +839,11 @@ int s2mt_pgt_unmap(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
 static int change_perms(struct s2mt_pgt *pgt, enum walk_op op, uint64_t ipa,
 			uint64_t size, unsigned perm)
 {
-	struct walk w = { .pgt = pgt, .op = op, .start = ipa,
-			  .end = ipa + size, .perm = perm };
+	struct walk w = { .pgt = pgt,
+			  .op = op,
+			  .start = ipa,
+			  .end = ipa + size,
+			  .perm = perm };
 	int err = check_range(pgt, ipa, size);
 
 	if (err)
@@ -890,7 +902,8 @@ static int walk_ro(const struct s2mt_pgt *pgt, const uint64_t *table,
 	uint64_t lo = start > base ? start : base;
 	uint64_t hi = end < base + nr * size ? end : base + nr * size;
 
-	for (uint64_t i = (lo - base) / size; i <= (hi - 1 - base) / size; i++) {
+	for (uint64_t i = (lo - base) / size; i <= (hi - 1 - base) / size;
+	     i++) {
 		struct s2mt_walk_entry e = { .ipa = base + i * size,
 					     .size = size,
 					     .level = level,
@@ -926,7 +939,6 @@ int s2mt_pgt_walk(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 	if (ipa + size > pgt->ipa_limit || ipa + size < ipa)
 		size = pgt->ipa_limit - ipa;
 	return walk_ro(pgt, pgt->pgd, pgt->geo.start_level, 0,
-		       (uint64_t)pgt->geo.nr_start_tables *
-			       S2MT_PTRS_PER_TABLE,
+		       (uint64_t)pgt->geo.nr_start_tables * S2MT_PTRS_PER_TABLE,
 		       ipa, ipa + size, flags, visit, arg);
 }

@@ -14,10 +14,14 @@ static const struct {
 	const char *label;
 	const char *s1; /* parsed by s2mt_s1attr_parse */
 } columns[] = {
-	{ "nGnRnE", "device-ngnrne" }, { "nGnRE", "device-ngnre" },
-	{ "nGRE", "device-ngre" },     { "GRE", "device-gre" },
-	{ "NC", "normal-nc" },	       { "WT", "normal-wt" },
-	{ "WB", "normal-wb" },	       { "tagged", "tagged" },
+	{ "nGnRnE", "device-ngnrne" },
+	{ "nGnRE", "device-ngnre" },
+	{ "nGRE", "device-ngre" },
+	{ "GRE", "device-gre" },
+	{ "NC", "normal-nc" },
+	{ "WT", "normal-wt" },
+	{ "WB", "normal-wb" },
+	{ "tagged", "tagged" },
 	{ "off", "off" },
 };
 #define NR_COLUMNS (sizeof(columns) / sizeof(columns[0]))
@@ -54,10 +58,10 @@ static json_t *effective_json(const struct s2mt_effective *e)
 		return json_pack("{s:s, s:s}", "status", "reserved",
 				 "explanation", why);
 	s2mt_memtype_name(&e->mt, name, sizeof(name));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "status", "ok",
-		      "type", name, "mair", "", "shareability",
-		      s2mt_sh_name(e->sh), "cacheable",
-		      s2mt_memtype_cacheable(&e->mt), "explanation", why);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "status", "ok", "type",
+		      name, "mair", "", "shareability", s2mt_sh_name(e->sh),
+		      "cacheable", s2mt_memtype_cacheable(&e->mt),
+		      "explanation", why);
 	if (o) {
 		char mair[8];
 
@@ -123,10 +127,11 @@ int cmd_table(int argc, char **argv)
 		       *jrows = json_array();
 
 		for (unsigned col = 0; col < NR_COLUMNS; col++)
-			json_array_append_new(
-				cols, json_pack("{s:s, s:s}", "label",
-						columns[col].label, "stage1",
-						columns[col].s1));
+			json_array_append_new(cols,
+					      json_pack("{s:s, s:s}", "label",
+							columns[col].label,
+							"stage1",
+							columns[col].s1));
 		for (unsigned m = 0; m < rows; m++) {
 			char name[64];
 			json_t *cells = json_array();
@@ -140,12 +145,13 @@ int cmd_table(int argc, char **argv)
 						      effective_json(&e));
 			}
 			json_array_append_new(
-				jrows, json_pack("{s:i, s:s, s:o}", "memattr",
-						 (int)m, "stage2", name,
-						 "cells", cells));
+				jrows,
+				json_pack("{s:i, s:s, s:o}", "memattr", (int)m,
+					  "stage2", name, "cells", cells));
 		}
 		json_object_set_new(root, "fwb", json_boolean(fwb));
-		json_object_set_new(root, "rule", json_string(fwb ? "A4" : "A3"));
+		json_object_set_new(root, "rule",
+				    json_string(fwb ? "A4" : "A3"));
 		json_object_set_new(root, "columns", cols);
 		json_object_set_new(root, "rows", jrows);
 		return print_json(root);
@@ -248,8 +254,9 @@ int cmd_combine(int argc, char **argv)
 		return cli_usage_error("combine", "unexpected argument '%s'",
 				       argv[optind]);
 	if (!s1_text || !s2_text)
-		return cli_usage_error("combine", "both --s1 and --s2 are "
-						  "required");
+		return cli_usage_error("combine",
+				       "both --s1 and --s2 are "
+				       "required");
 	if (s2mt_s1attr_parse(s1_text, &s1))
 		return cli_usage_error("combine",
 				       "--s1 '%s': not a stage-1 name or a "
@@ -283,12 +290,12 @@ int cmd_combine(int argc, char **argv)
 		json_object_set_new(root, "fwb", json_boolean(fwb));
 		json_object_set_new(
 			root, "stage1",
-			s1.enabled ?
-				json_pack("{s:b, s:s, s:s, s:s}", "enabled", 1,
-					  "mair", mair, "type", s1name,
-					  "shareability", s2mt_sh_name(s1.sh)) :
-				json_pack("{s:b, s:s}", "enabled", 0, "type",
-					  "Device-nGnRnE"));
+			s1.enabled
+				? json_pack("{s:b, s:s, s:s, s:s}", "enabled",
+					    1, "mair", mair, "type", s1name,
+					    "shareability", s2mt_sh_name(s1.sh))
+				: json_pack("{s:b, s:s}", "enabled", 0, "type",
+					    "Device-nGnRnE"));
 		json_object_set_new(root, "stage2",
 				    json_pack("{s:i, s:s, s:s}", "memattr",
 					      (int)s2.memattr, "type", s2name,

@@ -35,14 +35,16 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: s2mt COMMAND [options]\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  s2mt %s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nstage-1 names: off, device-ngnrne, device-ngnre, "
-		   "device-ngre, device-gre,\n  normal-nc, normal-wt, "
-		   "normal-wb, tagged, or a MAIR byte (0x44)\n"
-		   "stage-2 names: device-*, normal-nc, normal-wt, "
-		   "normal-wb, force-wb, as-s1,\n  or a MemAttr value (0..15)\n"
-		   "exit status: 0 ok, 1 hazard or failed expectation, "
-		   "2 bad input\n");
+		fprintf(f, "  s2mt %s %s\n", commands[i].name,
+			commands[i].help);
+	fprintf(f,
+		"\nstage-1 names: off, device-ngnrne, device-ngnre, "
+		"device-ngre, device-gre,\n  normal-nc, normal-wt, "
+		"normal-wb, tagged, or a MAIR byte (0x44)\n"
+		"stage-2 names: device-*, normal-nc, normal-wt, "
+		"normal-wb, force-wb, as-s1,\n  or a MemAttr value (0..15)\n"
+		"exit status: 0 ok, 1 hazard or failed expectation, "
+		"2 bad input\n");
 }
 
 int main(int argc, char **argv)
