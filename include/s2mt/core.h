@@ -402,4 +402,113 @@ typedef int (*s2mt_visit_fn)(const struct s2mt_walk_entry *entry, void *arg);
 int s2mt_pgt_walk(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 		  unsigned flags, s2mt_visit_fn visit, void *arg);
 
+/* ------------------------------------------------------------------ */
+/* Policy: the stage-2 type KVM/arm64 picks (K1-K3, K6, K7, M3)        */
+/* ------------------------------------------------------------------ */
+
+/* Kernel eras (SPEC section 3). A later era keeps the earlier rules unless
+ * it says otherwise. */
+enum s2mt_era {
+	S2MT_ERA_6_8, /* before Normal-NC */
+	S2MT_ERA_6_9, /* 6.9..6.16: Normal-NC for VM_ALLOW_ANY_UNCACHED */
+	S2MT_ERA_6_17, /* 6.17+: cacheable PFNMAP with FWB and DIC */
+	S2MT_ERA_COUNT_,
+};
+const char *s2mt_era_name(unsigned era); /* "6.8", "6.9", "6.17" */
+int s2mt_era_parse(const char *text, unsigned *era);
+
+/* VMA flags (H2), Linux's values on arm64. */
+#define S2MT_VM_READ 0x00000001ull
+#define S2MT_VM_WRITE 0x00000002ull
+#define S2MT_VM_EXEC 0x00000004ull
+#define S2MT_VM_SHARED 0x00000008ull
+#define S2MT_VM_PFNMAP 0x00000400ull
+#define S2MT_VM_IO 0x00004000ull
+#define S2MT_VM_DONTEXPAND 0x00040000ull
+#define S2MT_VM_HUGETLB 0x00400000ull
+#define S2MT_VM_DONTDUMP 0x04000000ull
+#define S2MT_VM_MIXEDMAP 0x10000000ull
+#define S2MT_VM_MTE (1ull << 32) /* VM_HIGH_ARCH_0 */
+#define S2MT_VM_MTE_ALLOWED (1ull << 33) /* VM_HIGH_ARCH_1 */
+#define S2MT_VM_ALLOW_ANY_UNCACHED (1ull << 39)
+
+/* Host stage-1 memory-type indices, MT_* (H1). */
+enum s2mt_attrindx {
+	S2MT_MT_IDX_NORMAL = 0,
+	S2MT_MT_IDX_NORMAL_TAGGED = 1,
+	S2MT_MT_IDX_NORMAL_NC = 2,
+	S2MT_MT_IDX_DEVICE_nGnRnE = 3,
+	S2MT_MT_IDX_DEVICE_nGnRE = 4,
+	S2MT_MT_IDX_COUNT_,
+};
+/* "NORMAL", "NORMAL_TAGGED", ...; the MAIR byte Linux gives the index. */
+const char *s2mt_attrindx_name(unsigned idx);
+uint8_t s2mt_attrindx_mair(unsigned idx);
+/* H3: kvm_vma_is_cacheable(): anything but NC and the Device indices. */
+bool s2mt_attrindx_cacheable(unsigned idx);
+
+/* Where the PFN lives (K1). */
+enum s2mt_memclass {
+	S2MT_MEM_RAM, /* in the kernel's linear map */
+	S2MT_MEM_HUGETLB, /* linear-map RAM behind hugetlbfs */
+	S2MT_MEM_PFN_OUTSIDE, /* not in the linear map: MMIO, GPU memory */
+};
+const char *s2mt_memclass_name(unsigned mc);
+
+struct s2mt_host_caps {
+	bool fwb; /* FEAT_S2FWB (A8) */
+	bool dic; /* CTR_EL0.DIC */
+	bool idc; /* CTR_EL0.IDC */
+	bool mte; /* FEAT_MTE2 */
+};
+/* C1: kvm_supports_cacheable_pfnmap() */
+bool s2mt_host_cacheable_pfnmap(const struct s2mt_host_caps *caps);
+
+/* KVM_MEM_* (M1) */
+#define S2MT_MEM_LOG_DIRTY_PAGES (1u << 0)
+#define S2MT_MEM_READONLY (1u << 1)
+#define S2MT_MEM_GUEST_MEMFD (1u << 2)
+
+enum s2mt_policy_op {
+	S2MT_POLICY_FAULT, /* user_mem_abort(): what to map */
+	S2MT_POLICY_REGISTER, /* kvm_arch_prepare_memory_region(), per VMA */
+};
+
+#define S2MT_ACCESS_READ 1u
+#define S2MT_ACCESS_WRITE 2u
+#define S2MT_ACCESS_EXEC 4u
+
+struct s2mt_policy_in {
+	uint8_t op; /* enum s2mt_policy_op */
+	uint8_t era; /* enum s2mt_era */
+	struct s2mt_host_caps host;
+	bool vm_mte; /* KVM_CAP_ARM_MTE enabled on the VM */
+	uint8_t memclass; /* enum s2mt_memclass (fault only) */
+	uint64_t vm_flags; /* S2MT_VM_* */
+	uint8_t attrindx; /* enum s2mt_attrindx */
+	uint8_t access; /* fault: one S2MT_ACCESS_* */
+	uint32_t slot_flags; /* S2MT_MEM_*: the new flags (register), the
+				slot's flags (fault) */
+	uint64_t vma_start, vma_end; /* for the reason text */
+};
+
+struct s2mt_policy_out {
+	int err; /* 0 or -S2MT_E* (EFAULT, EINVAL, ENOEXEC) */
+	const char *rule; /* rule id that decided, e.g. "K2" */
+	char reason[192]; /* one sentence naming the rule */
+	/* fault, when err == 0: */
+	struct s2mt_prot prot; /* type and R/W/X for the leaf */
+	bool device; /* K1: PFN treated as device / device-like */
+	bool force_noncacheable; /* K2: Device or Normal-NC at stage 2 */
+	bool cacheable_pfnmap; /* K2 6.17: WB over PFNMAP outside the map */
+	bool no_block_upgrade; /* K4: no late THP upgrade */
+};
+
+/*
+ * The stage-2 decision for a fault, or the per-VMA check of a memslot
+ * registration, for one kernel era. Pure: no state, no allocation.
+ * Returns out->err.
+ */
+int s2mt_policy(const struct s2mt_policy_in *in, struct s2mt_policy_out *out);
+
 #endif /* S2MT_CORE_H */

@@ -12,5 +12,6 @@ S2MT_ROOT ?= $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))/../
 S2MT_CORE_SRCS := \
 	$(S2MT_ROOT)/src/core/attr.c \
 	$(S2MT_ROOT)/src/core/pgtable.c \
+	$(S2MT_ROOT)/src/core/policy.c \
 	$(S2MT_ROOT)/src/core/fmt.c
 S2MT_CORE_CFLAGS := -I$(S2MT_ROOT)/include -ffreestanding

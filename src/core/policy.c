@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The policy: which stage-2 memory type KVM/arm64 gives a fault, and which
+ * VMAs a memslot may cover, per kernel era (SPEC K1-K3, K6, K7, M3).
+ * Every such rule lives here once; the KVM model and an embedding
+ * hypervisor both call s2mt_policy().
+ */
+#include <s2mt/core.h>
+
+#include "fmt.h"
+
+static const char *const era_names[] = { "6.8", "6.9", "6.17" };
+
+const char *s2mt_era_name(unsigned era)
+{
+	return era < S2MT_ERA_COUNT_ ? era_names[era] : "?";
+}
+
+int s2mt_era_parse(const char *text, unsigned *era)
+{
+	for (unsigned i = 0; i < S2MT_ERA_COUNT_; i++)
+		if (text && s2mt_str_ieq(text, era_names[i])) {
+			*era = i;
+			return 0;
+		}
+	return -S2MT_EINVAL;
+}
+
+static const struct {
+	const char *name;
+	uint8_t mair;
+} attrindx[] = {
+	/* H1: the MAIR_EL1 bytes Linux programs for each index. */
+	[S2MT_MT_IDX_NORMAL] = { "NORMAL", 0xff },
+	[S2MT_MT_IDX_NORMAL_TAGGED] = { "NORMAL_TAGGED", 0xf0 },
+	[S2MT_MT_IDX_NORMAL_NC] = { "NORMAL_NC", 0x44 },
+	[S2MT_MT_IDX_DEVICE_nGnRnE] = { "DEVICE_nGnRnE", 0x00 },
+	[S2MT_MT_IDX_DEVICE_nGnRE] = { "DEVICE_nGnRE", 0x04 },
+};
+
+const char *s2mt_attrindx_name(unsigned idx)
+{
+	return idx < S2MT_MT_IDX_COUNT_ ? attrindx[idx].name : "?";
+}
+
+uint8_t s2mt_attrindx_mair(unsigned idx)
+{
+	return idx < S2MT_MT_IDX_COUNT_ ? attrindx[idx].mair : 0;
+}
+
+bool s2mt_attrindx_cacheable(unsigned idx)
+{
+	/* H3: only these three are non-cacheable; any other index, even
+	 * one Linux does not define, counts as cacheable. */
+	return idx != S2MT_MT_IDX_NORMAL_NC &&
+		idx != S2MT_MT_IDX_DEVICE_nGnRnE &&
+		idx != S2MT_MT_IDX_DEVICE_nGnRE;
+}
+
+const char *s2mt_memclass_name(unsigned mc)
+{
+	switch (mc) {
+	case S2MT_MEM_RAM:
+		return "linear-map RAM";
+	case S2MT_MEM_HUGETLB:
+		return "hugetlb RAM";
+	case S2MT_MEM_PFN_OUTSIDE:
+		return "PFN outside the linear map";
+	}
+	return "?";
+}
+
+bool s2mt_host_cacheable_pfnmap(const struct s2mt_host_caps *caps)
+{
+	return caps->fwb && caps->dic;
+}
+
+static void fmt_vma(struct s2mt_fmt *f, const struct s2mt_policy_in *in)
+{
+	s2mt_fmt_str(f, "VMA ");
+	s2mt_fmt_hex(f, in->vma_start, 1);
+	s2mt_fmt_str(f, "-");
+	s2mt_fmt_hex(f, in->vma_end, 1);
+}
+
+static void fmt_missing_caps(struct s2mt_fmt *f, const struct s2mt_host_caps *c)
+{
+	if (!c->fwb && !c->dic)
+		s2mt_fmt_str(f, "FEAT_S2FWB+DIC");
+	else if (!c->fwb)
+		s2mt_fmt_str(f, "FEAT_S2FWB");
+	else
+		s2mt_fmt_str(f, "CTR_EL0.DIC");
+}
+
+static int refuse(struct s2mt_policy_out *out, struct s2mt_fmt *f, int err,
+		  const char *rule)
+{
+	out->err = err;
+	out->rule = rule;
+	s2mt_fmt_done(f);
+	return err;
+}
+
+/* kvm_arch_prepare_memory_region(), one VMA of the slot's HVA range. */
+static int policy_register(const struct s2mt_policy_in *in,
+			   struct s2mt_policy_out *out)
+{
+	struct s2mt_fmt f;
+
+	s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
+	if (in->vm_mte && !(in->vm_flags & S2MT_VM_MTE_ALLOWED)) {
+		s2mt_fmt_str(&f, "K6: the VM has MTE but ");
+		fmt_vma(&f, in);
+		s2mt_fmt_str(&f, " lacks VM_MTE_ALLOWED");
+		return refuse(out, &f, -S2MT_EINVAL, "K6");
+	}
+	if (in->vm_flags & S2MT_VM_PFNMAP) {
+		if (in->slot_flags & S2MT_MEM_LOG_DIRTY_PAGES) {
+			s2mt_fmt_str(&f, "K7: ");
+			fmt_vma(&f, in);
+			s2mt_fmt_str(&f,
+				     " is VM_PFNMAP and cannot be "
+				     "dirty-logged (M3)");
+			return refuse(out, &f, -S2MT_EINVAL, "K7");
+		}
+		if (in->era >= S2MT_ERA_6_17 &&
+		    s2mt_attrindx_cacheable(in->attrindx) &&
+		    !s2mt_host_cacheable_pfnmap(&in->host)) {
+			s2mt_fmt_str(&f, "M3: ");
+			fmt_vma(&f, in);
+			s2mt_fmt_str(&f,
+				     " is VM_PFNMAP and cacheable but the "
+				     "host lacks ");
+			fmt_missing_caps(&f, &in->host);
+			return refuse(out, &f, -S2MT_EINVAL, "M3");
+		}
+	}
+	out->rule = "M3";
+	s2mt_fmt_str(&f, "M3: ");
+	fmt_vma(&f, in);
+	s2mt_fmt_str(&f, " accepted");
+	s2mt_fmt_done(&f);
+	return 0;
+}
+
+/* user_mem_abort(): the decision part. */
+static int policy_fault(const struct s2mt_policy_in *in,
+			struct s2mt_policy_out *out)
+{
+	bool outside = in->memclass == S2MT_MEM_PFN_OUTSIDE;
+	bool vma_cacheable = s2mt_attrindx_cacheable(in->attrindx);
+	bool writable, logging = in->slot_flags & S2MT_MEM_LOG_DIRTY_PAGES;
+	struct s2mt_fmt f;
+	unsigned perm = S2MT_PROT_R;
+
+	s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
+	if (in->access == S2MT_ACCESS_WRITE &&
+	    (in->slot_flags & S2MT_MEM_READONLY)) {
+		/* The KVM model turns these into MMIO exits first. */
+		s2mt_fmt_str(&f,
+			     "M1: a write to a READONLY memslot is an "
+			     "MMIO exit, not a stage-2 fault");
+		return refuse(out, &f, -S2MT_EINVAL, "M1");
+	}
+	if (in->access == S2MT_ACCESS_WRITE &&
+	    !(in->vm_flags & S2MT_VM_WRITE)) {
+		s2mt_fmt_str(&f, "H2: write fault on ");
+		fmt_vma(&f, in);
+		s2mt_fmt_str(&f,
+			     " without VM_WRITE: the host gives no "
+			     "writable PFN");
+		return refuse(out, &f, -S2MT_EFAULT, "H2");
+	}
+
+	/* K1: which PFNs are device (6.8/6.9) or device-like (6.17). */
+	if (in->era < S2MT_ERA_6_17) {
+		out->device = outside;
+		out->force_noncacheable = outside;
+	} else {
+		out->device = outside &&
+			(in->vm_flags & (S2MT_VM_PFNMAP | S2MT_VM_MIXEDMAP));
+		if (out->device && vma_cacheable) {
+			if (!s2mt_host_cacheable_pfnmap(&in->host)) {
+				s2mt_fmt_str(&f, "K2: ");
+				fmt_vma(&f, in);
+				s2mt_fmt_str(&f,
+					     " is cacheable PFNMAP memory "
+					     "outside the linear map, which "
+					     "cannot be cleaned; the host "
+					     "lacks ");
+				fmt_missing_caps(&f, &in->host);
+				return refuse(out, &f, -S2MT_EFAULT, "K2");
+			}
+			/* Never degrade a cacheable host mapping (Z1). */
+			out->cacheable_pfnmap = true;
+		} else {
+			out->force_noncacheable = out->device;
+		}
+	}
+
+	writable = (in->vm_flags & S2MT_VM_WRITE) &&
+		!(in->slot_flags & S2MT_MEM_READONLY);
+	/* K7: while logging, only a write fault maps writable. */
+	if (!out->device && logging && in->access != S2MT_ACCESS_WRITE)
+		writable = false;
+
+	if (in->access == S2MT_ACCESS_EXEC && out->force_noncacheable) {
+		s2mt_fmt_str(&f, "K3: instruction fetch from ");
+		fmt_vma(&f, in);
+		s2mt_fmt_str(&f,
+			     ", mapped non-cacheable at stage 2; KVM "
+			     "injects an instruction abort");
+		return refuse(out, &f, -S2MT_ENOEXEC, "K3");
+	}
+	if (in->vm_mte && !out->force_noncacheable &&
+	    !(in->vm_flags & S2MT_VM_MTE_ALLOWED)) {
+		s2mt_fmt_str(&f, "K6: the VM has MTE but ");
+		fmt_vma(&f, in);
+		s2mt_fmt_str(&f, " lacks VM_MTE_ALLOWED");
+		return refuse(out, &f, -S2MT_EFAULT, "K6");
+	}
+
+	if (writable)
+		perm |= S2MT_PROT_W;
+	/* K3: X on an exec fault, and pre-emptively with DIC, but never
+	 * for Device or Normal-NC. */
+	if (!out->force_noncacheable &&
+	    (in->access == S2MT_ACCESS_EXEC || in->host.dic))
+		perm |= S2MT_PROT_X;
+	out->prot.perm = (uint8_t)perm;
+	out->no_block_upgrade = out->force_noncacheable;
+	out->rule = "K2";
+
+	s2mt_fmt_str(&f, "K2 (");
+	s2mt_fmt_str(&f, s2mt_era_name(in->era));
+	s2mt_fmt_str(&f, "): ");
+	if (out->force_noncacheable &&
+	    (in->vm_flags & S2MT_VM_ALLOW_ANY_UNCACHED) &&
+	    in->era >= S2MT_ERA_6_9) {
+		out->prot.type = S2MT_MT_NORMAL_NC;
+		s2mt_fmt_str(&f,
+			     "PFN outside the linear map with "
+			     "VM_ALLOW_ANY_UNCACHED: stage-2 Normal-NC");
+	} else if (out->force_noncacheable) {
+		out->prot.type = S2MT_MT_DEVICE;
+		s2mt_fmt_str(&f, "PFN outside the linear map");
+		if (in->era >= S2MT_ERA_6_9)
+			s2mt_fmt_str(&f, " without VM_ALLOW_ANY_UNCACHED");
+		s2mt_fmt_str(&f, ": stage-2 Device-nGnRE");
+		if (vma_cacheable && in->era < S2MT_ERA_6_17)
+			s2mt_fmt_str(&f,
+				     " although the host maps it "
+				     "cacheable (Z1)");
+	} else if (out->cacheable_pfnmap) {
+		out->prot.type = S2MT_MT_NORMAL;
+		s2mt_fmt_str(&f,
+			     "cacheable VM_PFNMAP outside the linear map "
+			     "on a host with FEAT_S2FWB+DIC: stage-2 "
+			     "Normal-WB");
+	} else {
+		out->prot.type = S2MT_MT_NORMAL;
+		s2mt_fmt_str(&f, s2mt_memclass_name(in->memclass));
+		s2mt_fmt_str(&f, ": stage-2 Normal-WB");
+	}
+	s2mt_fmt_done(&f);
+	return 0;
+}
+
+int s2mt_policy(const struct s2mt_policy_in *in, struct s2mt_policy_out *out)
+{
+	*out = (struct s2mt_policy_out){ 0 };
+	if (in->era >= S2MT_ERA_COUNT_) {
+		struct s2mt_fmt f;
+
+		s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
+		s2mt_fmt_str(&f, "policy: unknown kernel era");
+		return refuse(out, &f, -S2MT_EINVAL, "K");
+	}
+	if (in->op == S2MT_POLICY_REGISTER)
+		return policy_register(in, out);
+	return policy_fault(in, out);
+}
