@@ -151,7 +151,7 @@ coverage:
 
 bench:
 	@scripts/ensure-deps.sh $(DEPS_BENCH)
-	$(MAKE) VARIANT=bench OPT="-O2 -DNDEBUG" $(BENCH)
+	$(MAKE) VARIANT=bench OPT="-O2 -DNDEBUG" build/bench/bin/s2mt-bench
 	./build/bench/bin/s2mt-bench
 	@scripts/bench-callgrind.sh ./build/bench/bin/s2mt-bench
 

@@ -295,6 +295,11 @@ struct s2mt_mm_ops {
 	/* Optional: told of every descriptor store, in order. */
 	void (*pte_store)(void *ctx, uint64_t ipa, unsigned level,
 			  uint64_t old_desc, uint64_t new_desc);
+	/* Optional: when true, phys_to_virt(pa) is pa + p2v_offset and the
+	 * walker computes it instead of calling (a hypervisor's linear map;
+	 * an identity map has offset 0). */
+	bool p2v_linear;
+	uint64_t p2v_offset;
 };
 
 struct s2mt_pgt_cfg {
@@ -384,6 +389,10 @@ int s2mt_pgt_restrict_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 /* The leaf that maps ipa. 0, or -S2MT_ENOENT if none. */
 int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,
 		    struct s2mt_leaf *out);
+/* The hot-path form (as a fault handler wants it): the raw leaf descriptor
+ * and its level. 0, or -S2MT_ENOENT. */
+int s2mt_pgt_get_leaf(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *desc,
+		      unsigned *level);
 
 /* Read-only walk with a visitor. */
 #define S2MT_WALK_LEAF 1u

@@ -281,8 +281,10 @@ struct walk {
 	int err;
 };
 
-static void *p2v(const struct s2mt_pgt *pgt, uint64_t pa)
+static inline void *p2v(const struct s2mt_pgt *pgt, uint64_t pa)
 {
+	if (pgt->ops->p2v_linear)
+		return (void *)(uintptr_t)(pa + pgt->ops->p2v_offset);
 	return pgt->ops->phys_to_virt(pgt->ctx, pa);
 }
 
@@ -867,22 +869,18 @@ int s2mt_pgt_restrict_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 	return change_perms(pgt, OP_RESTRICT, ipa, size, perm);
 }
 
-int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,
-		    struct s2mt_leaf *out)
+/* Any environment: one call to phys_to_virt per level. */
+static __attribute__((noinline)) int get_leaf_ops(const struct s2mt_pgt *pgt,
+						  uint64_t ipa, uint64_t *descp,
+						  unsigned *levelp)
 {
 	unsigned level = pgt->geo.start_level;
 	unsigned shift = S2MT_PAGE_SHIFT + 9 * (3 - level);
 	const uint64_t *table = pgt->pgd;
-	uint64_t d;
+	uint64_t d = table[ipa >> shift];
 
-	if (ipa >= pgt->ipa_limit)
-		return -S2MT_ENOENT;
-	d = table[ipa >> shift];
-	for (;;) {
-		if (!(d & S2MT_PTE_VALID))
-			return -S2MT_ENOENT;
-		if (level == 3 || !(d & S2MT_PTE_TABLE))
-			break;
+	/* 0b11 below level 3 is a table: descend. */
+	while ((d & 3) == 3 && level < 3) {
 		table = child_table(pgt, d);
 		level++;
 		shift -= 9;
@@ -890,8 +888,78 @@ int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,
 	}
 	if (!desc_is_leaf(d, level))
 		return -S2MT_ENOENT;
-	s2mt_leaf_decode(d, level, ipa, out);
+	*descp = d;
+	*levelp = level;
 	return 0;
+}
+
+#define IDX(ipa, level) (((ipa) >> (S2MT_PAGE_SHIFT + 9 * (3 - (level)))) & 511)
+
+int s2mt_pgt_get_leaf(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *descp,
+		      unsigned *levelp)
+{
+	const uint64_t *t = pgt->pgd;
+	uint64_t off, d;
+	unsigned level;
+
+	if (ipa >= pgt->ipa_limit)
+		return -S2MT_ENOENT;
+	if (!pgt->ops->p2v_linear)
+		return get_leaf_ops(pgt, ipa, descp, levelp);
+	/* The hot path: a linear map, no calls, one level after another. */
+	off = pgt->ops->p2v_offset;
+	switch (pgt->geo.start_level) {
+	case 0:
+		d = t[ipa >> 39];
+		if ((d & 3) != 3)
+			return -S2MT_ENOENT; /* no blocks at level 0 */
+		t = (const uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) +
+						  off);
+		d = t[IDX(ipa, 1)];
+		goto level1;
+	case 1:
+		d = t[ipa >> 30];
+	level1:
+		level = 1;
+		if ((d & 3) != 3)
+			goto block;
+		t = (const uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) +
+						  off);
+		d = t[IDX(ipa, 2)];
+		goto level2;
+	default:
+		d = t[ipa >> 21];
+	level2:
+		level = 2;
+		if ((d & 3) != 3)
+			goto block;
+		t = (const uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) +
+						  off);
+		d = t[IDX(ipa, 3)];
+		if ((d & 3) != 3)
+			return -S2MT_ENOENT;
+		*descp = d;
+		*levelp = 3;
+		return 0;
+	}
+block:
+	if (!(d & S2MT_PTE_VALID))
+		return -S2MT_ENOENT;
+	*descp = d;
+	*levelp = level;
+	return 0;
+}
+
+int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,
+		    struct s2mt_leaf *out)
+{
+	uint64_t d;
+	unsigned level;
+	int err = s2mt_pgt_get_leaf(pgt, ipa, &d, &level);
+
+	if (!err)
+		s2mt_leaf_decode(d, level, ipa, out);
+	return err;
 }
 
 static int walk_ro(const struct s2mt_pgt *pgt, const uint64_t *table,

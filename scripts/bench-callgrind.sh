@@ -1,0 +1,168 @@
+#!/bin/sh
+# Instruction counts of the page table's hot paths, for `make bench`:
+#
+#     scripts/bench-callgrind.sh ./build/bench/bin/s2mt-bench
+#
+# Each workload runs once under callgrind in its own process
+# (s2mt-bench --callgrind-MODE). Collection is off at the start and
+# toggled only inside the function that holds the measured loop
+# (--toggle-collect=bench_*_loop), so the count is that function and
+# everything it calls, setup and checks excluded. Counts are exact and do
+# not depend on the machine's noise or on cache state. The loop's own cost
+# is measured with an empty loop over the same array (bench_empty_loop)
+# and subtracted; both raw and net figures are printed.
+#
+# Exits 0 when the targets are missed (a benchmark, not a test); non-zero
+# only when valgrind or the benchmark fails (the benchmark checks results).
+set -eu
+
+LOOKUP_TARGET=60 # instructions per warm lookup, net of the loop
+
+bin=${1:-}
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+	echo "usage: $0 path/to/s2mt-bench" >&2
+	exit 2
+fi
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "bench-callgrind: valgrind not found (make bench installs it)" >&2
+	exit 1
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/s2mt-callgrind.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT TERM
+
+# measure MODE FUNCTION: runs the workload; sets $ir (instructions counted)
+# and $iters (iterations the benchmark reports).
+measure() {
+	mode=$1
+	fn=$2
+	out=$dir/cg.$mode
+	if ! valgrind --tool=callgrind --callgrind-out-file="$out" \
+		--collect-atstart=no --toggle-collect="$fn" \
+		"$bin" "--callgrind-$mode" >"$dir/out.$mode" \
+		2>"$dir/err.$mode"; then
+		echo "bench-callgrind: $bin --callgrind-$mode failed:" >&2
+		cat "$dir/out.$mode" "$dir/err.$mode" >&2
+		exit 1
+	fi
+	reported=$(awk '$1 == "function" { print $2 }' "$dir/out.$mode")
+	if [ "$reported" != "$fn" ]; then
+		echo "bench-callgrind: --callgrind-$mode measures '$reported'," \
+			"expected '$fn'" >&2
+		exit 1
+	fi
+	iters=$(awk '$1 == "iterations" { print $2 }' "$dir/out.$mode")
+	# "totals:" (or the older "summary:") holds the collected Ir.
+	ir=$(awk '$1 == "totals:" { t = $2 } $1 == "summary:" { s = $2 }
+		END { print (t != "" ? t : s) }' "$out")
+	if [ -z "$iters" ] || [ -z "$ir" ] || [ "$ir" -eq 0 ]; then
+		echo "bench-callgrind: no count for $fn in $out" >&2
+		exit 1
+	fi
+}
+
+# per COUNT DIVISOR: COUNT / DIVISOR with two decimals.
+per() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# functions MODE: self instructions per iteration of each function called.
+functions() {
+	callgrind_annotate --inclusive=no --show-percs=no --threshold=100 \
+		--auto=no "$dir/cg.$1" 2>/dev/null |
+		awk -v n="$iters" '
+		$1 ~ /^[0-9,]+$/ && $2 ~ /:/ && $2 !~ /PROGRAM/ {
+			c = $1; gsub(",", "", c)
+			f = $2; sub(/.*:/, "", f); sub(/\047[0-9]+$/, "", f)
+			self[f] += c
+		}
+		END {
+			for (f in self)
+				if (self[f] / n >= 0.005)
+					printf "%12.2f  %s\n", self[f] / n, f
+		}' | sort -rn | awk '{ printf "      %s\n", $0 }'
+}
+
+# hot_lines MODE FILE N: the N source lines of FILE that cost the most,
+# instructions per iteration (callgrind_annotate's line attribution).
+hot_lines() {
+	callgrind_annotate --auto=yes --show-percs=no --context=0 \
+		"$dir/cg.$1" 2>/dev/null |
+		awk -v n="$iters" -v file="$2" '
+		/^-- Auto-annotated source: / { on = index($0, file) > 0; next }
+		!on { next }
+		/^-- line [0-9]+ / { ln = $3; next }
+		/events annotated/ { on = 0; next }
+		/^ *[0-9,]+ / && !/=>/ {
+			c = $1; gsub(",", "", c)
+			src = $0; sub(/^ *[0-9,]+ +/, "", src)
+			gsub(/\t/, " ", src); gsub(/  +/, " ", src)
+			printf "%12.2f  %s:%d: %s\n", c / n, file, ln, src
+			ln++
+		}' | sort -rn | head -n "$3" | awk '{ printf "      %s\n", $0 }'
+}
+
+echo "s2mt-bench callgrind: instruction counts ($(valgrind --version)," \
+	"--toggle-collect on the measured function; exact, noise-free)"
+
+# Map: 1 GiB at 4 KiB into an empty table (262144 pages, fwb=1).
+measure map bench_map_loop
+map_ir=$ir
+map_n=$iters
+echo "  map 1 GiB at 4 KiB ($map_n pages, fwb=1, mm_ops allocator" \
+	"included): $(per "$map_ir" "$map_n") instructions per mapped 4K page"
+echo "    self instructions per page, by function:"
+functions map
+
+# Unmap of the same range.
+measure unmap bench_unmap_loop
+echo "  unmap 1 GiB at 4 KiB ($iters pages):" \
+	"$(per "$ir" "$iters") instructions per unmapped 4K page"
+echo "    self instructions per page, by function:"
+functions unmap
+
+# Warm lookups: 1M random IPAs in the 1 GiB mapped at 4 KiB (3 levels).
+measure lookup-empty bench_empty_loop
+empty_ir=$ir
+empty_n=$iters
+measure lookup bench_lookup_loop
+look_ir=$ir
+look_n=$iters
+if [ "$look_n" != "$empty_n" ]; then
+	echo "bench-callgrind: lookup and empty loops differ in length" >&2
+	exit 1
+fi
+raw=$(per "$look_ir" "$look_n")
+overhead=$(per "$empty_ir" "$empty_n")
+net=$(awk -v r="$raw" -v o="$overhead" 'BEGIN { printf "%.2f", r - o }')
+verdict=$(awk -v x="$net" -v t="$LOOKUP_TARGET" \
+	'BEGIN { print (x < t ? "PASS" : "MISS") }')
+echo "  warm lookup (s2mt_pgt_get_leaf), 4 KiB table (3 levels, $look_n random IPAs):"
+echo "    raw $raw instructions per iteration (bench_lookup_loop)," \
+	"loop overhead $overhead (bench_empty_loop)"
+echo "    net $net instructions per warm lookup; target < $LOOKUP_TARGET:" \
+	"$verdict"
+echo "    self instructions per lookup, by function:"
+functions lookup
+echo "    hottest lines of src/core/pgtable.c, instructions per lookup:"
+hot_lines lookup pgtable.c 12
+
+# The same lookups with the whole leaf decoded (no target: informational).
+measure lookup-full bench_lookup_full_loop
+fraw=$(per "$ir" "$iters")
+fnet=$(awk -v r="$fraw" -v o="$overhead" 'BEGIN { printf "%.2f", r - o }')
+echo "  full lookup (s2mt_pgt_lookup, every leaf field decoded), 4 KiB table:"
+echo "    raw $fraw, net $fnet instructions per lookup (informational)"
+
+# Lookups on a table of 1 GiB blocks (1 level).
+measure lookup-block bench_lookup_loop
+braw=$(per "$ir" "$iters")
+bnet=$(awk -v r="$braw" -v o="$overhead" 'BEGIN { printf "%.2f", r - o }')
+bverdict=$(awk -v x="$bnet" -v t="$LOOKUP_TARGET" \
+	'BEGIN { print (x < t ? "PASS" : "MISS") }')
+echo "  warm lookup, 1 GiB block table (1 level, $iters random IPAs):"
+echo "    raw $braw, net $bnet instructions per lookup;" \
+	"target < $LOOKUP_TARGET: $bverdict"
+echo "    self instructions per lookup, by function:"
+functions lookup-block
