@@ -55,6 +55,9 @@ BENCH := $(B)/bin/s2mt-bench
 JANSSON_LIBS := -ljansson
 CMOCKA_LIBS := -lcmocka
 
+# Keep objects make would treat as intermediate (test support objects).
+.SECONDARY:
+
 .PHONY: all lib tool demo check test test-normal test-asan core-aarch64 \
 	coverage bench format format-check deps-build deps-test help clean
 

@@ -498,14 +498,15 @@ static void map_leaf(struct walk *w, uint64_t *ptep, uint64_t old,
 	    (old & ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK)) ==
 		    (new &
 		     ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK))) {
-		/* Same output, type and size: a permission change in place. */
+		/* Same output, type and size: a permission change in place.
+		 * K5: the I-cache is invalidated before X becomes visible. */
 		if (old == new)
 			return;
-		store(pgt, ptep, ipa, level, new);
-		tlbi(pgt, ipa, size, level);
 		if ((desc_perm(new) & ~desc_perm(old) & S2MT_PROT_X) &&
 		    !pgt->cfg.dic)
 			iinval(pgt, pa, size);
+		store(pgt, ptep, ipa, level, new);
+		tlbi(pgt, ipa, size, level);
 		return;
 	}
 	if (desc_is_table(old, level)) {
@@ -597,10 +598,11 @@ static void visit_perms(struct walk *w, uint64_t *ptep, uint64_t old,
 	}
 	if (w->dry)
 		return;
-	store(pgt, ptep, ipa, level, desc_with_perm(old, new_perm));
-	tlbi(pgt, ipa, size, level);
+	/* K5: invalidate the I-cache before X becomes visible. */
 	if ((new_perm & ~perm & S2MT_PROT_X) && !pgt->cfg.dic)
 		iinval(pgt, old & S2MT_PTE_ADDR_MASK & ~(size - 1), size);
+	store(pgt, ptep, ipa, level, desc_with_perm(old, new_perm));
+	tlbi(pgt, ipa, size, level);
 }
 
 /* OP_MAP at level 3 into empty entries with no hooks to run: the bulk
@@ -646,6 +648,8 @@ static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
 			i = map_l3_run(w, table, i, last, base);
 			if (i > last)
 				break;
+			ipa = base +
+				i * size; /* the entry the run stopped at */
 		}
 		old = table    ? table[i]
 			: fill ? split_child(fill, level, (unsigned)i)

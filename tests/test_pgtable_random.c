@@ -1,0 +1,837 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Randomized differential test of the stage-2 page table: thousands of
+ * random map / unmap / relax_perms / restrict_perms operations (some with
+ * injected out-of-memory) in a 40-bit IPA space, clustered in three
+ * windows, against a flat reference (IPA page -> PA, perm, MemAttr).
+ *
+ * The seed is printed; S2MT_TEST_SEED=<number> replays or changes it and
+ * S2MT_TEST_OPS=<n> changes the number of operations per configuration.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <s2mt/core.h>
+
+#include "support/recording_ops.h"
+
+#define SZ_4K 0x1000ull
+#define SZ_2M 0x200000ull
+#define SZ_1G 0x40000000ull
+#define IPA_BITS 40
+
+/* A1, as SPEC.md states it. */
+#define A1_VALID (1ull << 0)
+#define A1_TABLE (1ull << 1)
+#define A1_S2AP_R (1ull << 6)
+#define A1_S2AP_W (1ull << 7)
+#define A1_AF (1ull << 10)
+#define A1_OA_MASK 0x0000fffffffff000ull
+
+#define R S2MT_PROT_R
+#define W S2MT_PROT_W
+#define X S2MT_PROT_X
+
+static uint64_t g_seed;
+static unsigned long g_op;
+static const char *g_cfg;
+
+#define expect(cond, ...)                                                      \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			char m_[768];                                          \
+			snprintf(m_, sizeof(m_), __VA_ARGS__);                 \
+			fail_msg("%s:%d: [%s seed=%#" PRIx64 " op=%lu] "       \
+				 "expected %s: %s",                            \
+				 __FILE__, __LINE__, g_cfg, g_seed, g_op,      \
+				 #cond, m_);                                   \
+		}                                                              \
+	} while (0)
+
+/* ---- PRNG (splitmix64) ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? strtoull(s, NULL, 0) : dflt;
+}
+
+/* ---- expected values (SPEC A1, A3, A4) ---- */
+
+static uint8_t exp_memattr(unsigned type, bool fwb, uint8_t raw)
+{
+	switch (type) {
+	case S2MT_MT_NORMAL:
+		return fwb ? 0x6 : 0xf;
+	case S2MT_MT_NORMAL_NC:
+		return 0x5;
+	case S2MT_MT_DEVICE:
+		return 0x1;
+	case S2MT_MT_AS_S1:
+		return fwb ? 0x7 : 0xf;
+	default:
+		return raw;
+	}
+}
+
+static uint64_t exp_leaf(uint64_t pa, unsigned perm, uint8_t memattr,
+			 unsigned level)
+{
+	uint64_t d = level == 3 ? (A1_VALID | A1_TABLE) : A1_VALID;
+
+	d |= (uint64_t)(memattr & 0xf) << 2;
+	if (perm & R)
+		d |= A1_S2AP_R;
+	if (perm & W)
+		d |= A1_S2AP_W;
+	d |= 3ull << 8; /* ISH */
+	d |= A1_AF;
+	if (!(perm & X))
+		d |= 2ull << 53;
+	d |= pa & A1_OA_MASK & ~(s2mt_level_size(level) - 1);
+	return d;
+}
+
+/* K3: Device (0b00xx, FWB 0b0xx) or Normal-NC (0x5, FWB 0b101) */
+static bool memattr_noexec(uint8_t ma, bool fwb)
+{
+	if (fwb)
+		return !(ma & 4) || ma == 0x5;
+	return !(ma & 0xc) || ma == 0x5;
+}
+
+/* ---- the reference ---- */
+
+struct ref_page {
+	uint64_t pa;
+	uint8_t valid, perm, memattr;
+};
+
+struct window {
+	uint64_t base, size;
+	struct ref_page *pg;
+};
+
+#define NR_WIN 3
+
+struct world {
+	struct rec_env env;
+	struct s2mt_pgt pgt;
+	struct s2mt_pgt_cfg cfg;
+	struct window win[NR_WIN];
+	uint64_t nr_start;
+	uint64_t valid_pages;
+	unsigned long ops, maps, unmaps, relaxes, restricts, ooms, refusals;
+};
+
+static struct ref_page *ref_at(struct world *w, uint64_t ipa)
+{
+	int i;
+
+	for (i = 0; i < NR_WIN; i++)
+		if (ipa >= w->win[i].base &&
+		    ipa - w->win[i].base < w->win[i].size)
+			return &w->win[i].pg[(ipa - w->win[i].base) >> 12];
+	return NULL;
+}
+
+/* ---- operations ---- */
+
+enum op_kind { OP_MAP, OP_UNMAP, OP_RELAX, OP_RESTRICT };
+
+struct op {
+	enum op_kind kind;
+	uint64_t ipa, size, pa, max_leaf;
+	struct s2mt_prot prot;
+	unsigned perm; /* relax / restrict */
+};
+
+static void gen_range(struct world *w, struct op *op)
+{
+	unsigned r = (unsigned)rnd_below(100);
+	const struct window *win;
+	uint64_t pages, start;
+
+	if (r < 90) {
+		unsigned wr = (unsigned)rnd_below(10);
+
+		win = &w->win[wr < 2 ? 0 : wr < 8 ? 1 : 2];
+	} else {
+		win = &w->win[rnd_below(2) ? 1 : 2];
+	}
+	r = (unsigned)rnd_below(100);
+	if (r < 50) {
+		/* small, random 4K alignment */
+		pages = rnd_below(4) ? 1 + rnd_below(16) : 1 + rnd_below(1024);
+		start = win->base + (rnd_below(win->size >> 12) << 12);
+	} else if (r < 82) {
+		/* around 2M blocks */
+		pages = (1 + rnd_below(6)) * 512;
+		start = win->base + (rnd_below(win->size / SZ_2M) * SZ_2M);
+		if (rnd_below(3) == 0) {
+			uint64_t d = 1 + rnd_below(8);
+
+			if (start - win->base >= d * SZ_4K) {
+				start -= d * SZ_4K;
+				pages += d;
+			}
+		}
+		if (rnd_below(3) == 0)
+			pages += 1 + rnd_below(8);
+	} else if (r < 94 && win->size >= SZ_1G) {
+		/* around 1G blocks */
+		pages = SZ_1G >> 12;
+		start = win->base + rnd_below(win->size / SZ_1G) * SZ_1G;
+		if (rnd_below(4) == 0) {
+			pages -= 512 * (1 + rnd_below(4));
+			start += SZ_2M * rnd_below(2);
+		}
+	} else {
+		/* large, random alignment */
+		pages = 1 + rnd_below(65536);
+		start = win->base + (rnd_below(win->size >> 12) << 12);
+	}
+	if (start + pages * SZ_4K > win->base + win->size)
+		pages = (win->base + win->size - start) >> 12;
+	op->ipa = start;
+	op->size = pages * SZ_4K;
+}
+
+static void gen_op(struct world *w, struct op *op)
+{
+	unsigned r = (unsigned)rnd_below(100);
+	static const unsigned types[] = { S2MT_MT_NORMAL,    S2MT_MT_NORMAL,
+					  S2MT_MT_NORMAL_NC, S2MT_MT_DEVICE,
+					  S2MT_MT_AS_S1,     S2MT_MT_RAW };
+	uint64_t m;
+
+	memset(op, 0, sizeof(*op));
+	gen_range(w, op);
+	if (r < 50) {
+		op->kind = OP_MAP;
+		m = rnd_below(100);
+		if (m < 60)
+			op->pa = (1 + rnd_below(60000)) * SZ_1G +
+				(op->ipa & (SZ_1G - 1));
+		else if (m < 80)
+			op->pa = (1 + rnd_below(1 << 24)) * SZ_2M +
+				(op->ipa & (SZ_2M - 1));
+		else
+			op->pa = rnd_below(1ull << 34) << 12;
+		op->prot.type = (uint8_t)types[rnd_below(6)];
+		if (op->prot.type == S2MT_MT_RAW) {
+			/* cacheable WT/WB mixes, or Device/NC */
+			static const uint8_t raw_nofwb[] = { 0xa, 0xb, 0xe,
+							     0xf, 0x0, 0x3 };
+			static const uint8_t raw_fwb[] = { 0x6, 0x7, 0x0, 0x2 };
+
+			op->prot.memattr = w->cfg.fwb ? raw_fwb[rnd_below(4)]
+						      : raw_nofwb[rnd_below(6)];
+		}
+		op->prot.perm = (uint8_t)(1 + rnd_below(7));
+		if ((op->prot.perm & X) &&
+		    memattr_noexec(exp_memattr(op->prot.type, w->cfg.fwb,
+					       op->prot.memattr),
+				   w->cfg.fwb) &&
+		    rnd_below(10))
+			op->prot.perm &= (uint8_t)~X;
+		if (!op->prot.perm)
+			op->prot.perm = R;
+		m = rnd_below(100);
+		op->max_leaf = m < 50 ? 0
+			: m < 65      ? SZ_1G
+			: m < 85      ? SZ_2M
+				      : SZ_4K;
+		if (op->max_leaf == SZ_4K && op->size > 64 * SZ_2M)
+			op->max_leaf = SZ_2M;
+	} else if (r < 75) {
+		op->kind = OP_UNMAP;
+	} else if (r < 88) {
+		op->kind = OP_RELAX;
+		op->perm = (unsigned)(1 + rnd_below(7));
+	} else {
+		op->kind = OP_RESTRICT;
+		op->perm = (unsigned)(1 + rnd_below(7));
+	}
+}
+
+static bool range_has_noexec(struct world *w, uint64_t ipa, uint64_t size)
+{
+	uint64_t a;
+
+	for (a = ipa; a < ipa + size; a += SZ_4K) {
+		struct ref_page *p = ref_at(w, a);
+
+		if (p->valid && memattr_noexec(p->memattr, w->cfg.fwb))
+			return true;
+	}
+	return false;
+}
+
+/* The expected result, and the reference updated when it is 0. */
+static int ref_apply(struct world *w, const struct op *op, bool commit)
+{
+	uint64_t a;
+	uint8_t ma;
+
+	switch (op->kind) {
+	case OP_MAP:
+		ma = exp_memattr(op->prot.type, w->cfg.fwb, op->prot.memattr);
+		if ((op->prot.perm & X) && memattr_noexec(ma, w->cfg.fwb))
+			return -S2MT_EINVAL;
+		if (!commit)
+			return 0;
+		for (a = 0; a < op->size; a += SZ_4K) {
+			struct ref_page *p = ref_at(w, op->ipa + a);
+
+			w->valid_pages += !p->valid;
+			p->valid = 1;
+			p->pa = op->pa + a;
+			p->perm = op->prot.perm;
+			p->memattr = ma;
+		}
+		return 0;
+	case OP_UNMAP:
+		if (!commit)
+			return 0;
+		for (a = 0; a < op->size; a += SZ_4K) {
+			struct ref_page *p = ref_at(w, op->ipa + a);
+
+			w->valid_pages -= p->valid;
+			p->valid = 0;
+		}
+		return 0;
+	case OP_RELAX:
+	case OP_RESTRICT:
+		if (!commit)
+			return 0;
+		for (a = 0; a < op->size; a += SZ_4K) {
+			struct ref_page *p = ref_at(w, op->ipa + a);
+
+			if (!p->valid)
+				continue;
+			if (op->kind == OP_RELAX)
+				p->perm |= (uint8_t)op->perm;
+			else
+				p->perm &= (uint8_t)~op->perm;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static int pgt_apply(struct world *w, const struct op *op)
+{
+	switch (op->kind) {
+	case OP_MAP:
+		return s2mt_pgt_map(&w->pgt, op->ipa, op->size, op->pa,
+				    op->prot, op->max_leaf);
+	case OP_UNMAP:
+		return s2mt_pgt_unmap(&w->pgt, op->ipa, op->size);
+	case OP_RELAX:
+		return s2mt_pgt_relax_perms(&w->pgt, op->ipa, op->size,
+					    op->perm);
+	case OP_RESTRICT:
+		return s2mt_pgt_restrict_perms(&w->pgt, op->ipa, op->size,
+					       op->perm);
+	}
+	return -1;
+}
+
+static const char *op_name(enum op_kind k)
+{
+	static const char *const n[] = { "map", "unmap", "relax", "restrict" };
+
+	return n[k];
+}
+
+static void op_describe(const struct op *op, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "%s ipa=%#" PRIx64 " size=%#" PRIx64 " pa=%#" PRIx64
+		 " type=%u memattr=%#x perm=%u max_leaf=%#" PRIx64
+		 " perm_arg=%u",
+		 op_name(op->kind), op->ipa, op->size, op->pa, op->prot.type,
+		 op->prot.memattr, op->prot.perm, op->max_leaf, op->perm);
+}
+
+/* ---- checks ---- */
+
+static void check_page(struct world *w, uint64_t ipa, const char *what)
+{
+	struct ref_page *p = ref_at(w, ipa);
+	struct s2mt_leaf l;
+	int rc = s2mt_pgt_lookup(&w->pgt, ipa, &l);
+	uint64_t want;
+
+	if (!p->valid) {
+		expect(rc == -S2MT_ENOENT,
+		       "%s: ipa %#" PRIx64 " should be unmapped: rc %d, "
+		       "leaf L%u pa %#" PRIx64,
+		       what, ipa, rc, rc ? 0u : l.level, rc ? 0 : l.pa);
+		return;
+	}
+	expect(rc == 0, "%s: ipa %#" PRIx64 " not mapped: %d", what, ipa, rc);
+	expect(l.level >= 1 && l.level <= 3 &&
+		       l.size == s2mt_level_size(l.level) && l.ipa <= ipa &&
+		       ipa - l.ipa < l.size,
+	       "%s: ipa %#" PRIx64 ": leaf L%u ipa %#" PRIx64, what, ipa,
+	       l.level, l.ipa);
+	expect(l.pa + (ipa - l.ipa) == p->pa,
+	       "%s: ipa %#" PRIx64 " -> pa %#" PRIx64 ", reference %#" PRIx64,
+	       what, ipa, l.pa + (ipa - l.ipa), p->pa);
+	want = exp_leaf(l.pa, p->perm, p->memattr, l.level);
+	expect(l.desc == want,
+	       "%s: ipa %#" PRIx64 ": desc %#018" PRIx64 ", want %#018" PRIx64
+	       " (perm %u memattr %#x)",
+	       what, ipa, l.desc, want, p->perm, p->memattr);
+	expect(s2mt_leaf_prot(&l, w->cfg.fwb).perm == p->perm,
+	       "%s: ipa %#" PRIx64 ": s2mt_leaf_prot perm %u, want %u", what,
+	       ipa, s2mt_leaf_prot(&l, w->cfg.fwb).perm, p->perm);
+}
+
+/* The pages of the op's range and its neighbours. */
+static void check_range(struct world *w, const struct op *op, const char *what)
+{
+	uint64_t pages = op->size >> 12, i;
+	uint64_t lo = op->ipa, hi = op->ipa + op->size;
+
+	if (ref_at(w, lo - SZ_4K))
+		check_page(w, lo - SZ_4K, what);
+	if (ref_at(w, hi))
+		check_page(w, hi, what);
+	if (pages <= 4096) {
+		for (i = 0; i < pages; i++)
+			check_page(w, lo + i * SZ_4K, what);
+		return;
+	}
+	for (i = 0; i < 16; i++) {
+		check_page(w, lo + i * SZ_4K, what);
+		check_page(w, hi - (i + 1) * SZ_4K, what);
+	}
+	for (i = 0; i < 512; i++)
+		check_page(w, lo + rnd_below(pages) * SZ_4K, what);
+}
+
+/* After a map: its leaves are the largest the alignment allows. */
+struct leaf_list {
+	struct s2mt_walk_entry *e;
+	size_t n, cap;
+};
+
+static int collect(const struct s2mt_walk_entry *e, void *arg)
+{
+	struct leaf_list *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 1024;
+		l->e = realloc(l->e, l->cap * sizeof(*l->e));
+		if (!l->e)
+			abort();
+	}
+	l->e[l->n++] = *e;
+	return 0;
+}
+
+static void check_map_leaves(struct world *w, const struct op *op,
+			     struct leaf_list *ll)
+{
+	static const uint64_t sizes[] = { SZ_1G, SZ_2M, SZ_4K };
+	uint64_t ipa = op->ipa, pa = op->pa, left = op->size;
+	size_t n = 0;
+	int rc;
+
+	ll->n = 0;
+	rc = s2mt_pgt_walk(&w->pgt, op->ipa, op->size, S2MT_WALK_LEAF, collect,
+			   ll);
+	expect(rc == 0, "walk: %d", rc);
+	while (left) {
+		uint64_t s = SZ_4K;
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			s = sizes[i];
+			if (op->max_leaf && s > op->max_leaf)
+				continue;
+			if (((ipa | pa) & (s - 1)) || s > left)
+				continue;
+			break;
+		}
+		expect(n < ll->n, "map: fewer leaves than expected");
+		expect(ll->e[n].ipa == ipa && ll->e[n].size == s &&
+			       !ll->e[n].table,
+		       "map leaf %zu: ipa %#" PRIx64 " size %#" PRIx64
+		       ", want ipa %#" PRIx64 " size %#" PRIx64,
+		       n, ll->e[n].ipa, ll->e[n].size, ipa, s);
+		n++;
+		ipa += s;
+		pa += s;
+		left -= s;
+	}
+	expect(n == ll->n, "map: %zu leaves, want %zu", ll->n, n);
+}
+
+struct full_state {
+	struct world *w;
+	uint64_t mapped, tables;
+	/* table stack for the pre/post pairing: entry and child count */
+	struct {
+		uint64_t ipa;
+		unsigned level, children;
+	} stack[4];
+	int depth;
+	char err[512];
+};
+
+static int full_visit(const struct s2mt_walk_entry *e, void *arg)
+{
+	struct full_state *st = arg;
+	struct world *w = st->w;
+	struct ref_page *p;
+	uint64_t off, leaf_pa, want;
+
+	if (e->table) {
+		if (st->depth > 0 && st->stack[st->depth - 1].ipa == e->ipa &&
+		    st->stack[st->depth - 1].level == e->level) {
+			/* post */
+			if (!st->stack[st->depth - 1].children) {
+				snprintf(st->err, sizeof(st->err),
+					 "empty L%u table left at %#" PRIx64,
+					 e->level + 1, e->ipa);
+				return 1;
+			}
+			st->depth--;
+			return 0;
+		}
+		if (st->depth > 0)
+			st->stack[st->depth - 1].children++;
+		if (st->depth >= 4) {
+			snprintf(st->err, sizeof(st->err), "walk nesting");
+			return 1;
+		}
+		if ((e->desc & ~A1_OA_MASK) != 3 ||
+		    !rec_is_live(&w->env, e->desc & A1_OA_MASK)) {
+			snprintf(st->err, sizeof(st->err),
+				 "table entry at %#" PRIx64 " L%u: %#018" PRIx64
+				 " (attribute bits, or not a live page)",
+				 e->ipa, e->level, e->desc);
+			return 1;
+		}
+		st->stack[st->depth].ipa = e->ipa;
+		st->stack[st->depth].level = e->level;
+		st->stack[st->depth].children = 0;
+		st->depth++;
+		st->tables++;
+		return 0;
+	}
+	if (st->depth > 0)
+		st->stack[st->depth - 1].children++;
+	p = ref_at(w, e->ipa);
+	if (!p || !ref_at(w, e->ipa + e->size - SZ_4K)) {
+		snprintf(st->err, sizeof(st->err),
+			 "leaf at %#" PRIx64 " size %#" PRIx64
+			 " outside the windows",
+			 e->ipa, e->size);
+		return 1;
+	}
+	leaf_pa = e->desc & A1_OA_MASK & ~(e->size - 1);
+	want = exp_leaf(leaf_pa, p->perm, p->memattr, e->level);
+	if (e->desc != want) {
+		snprintf(st->err, sizeof(st->err),
+			 "leaf at %#" PRIx64 " L%u: desc %#018" PRIx64
+			 ", reference wants %#018" PRIx64,
+			 e->ipa, e->level, e->desc, want);
+		return 1;
+	}
+	for (off = 0; off < e->size; off += SZ_4K) {
+		p = ref_at(w, e->ipa + off);
+		if (!p->valid || p->pa != leaf_pa + off ||
+		    exp_leaf(leaf_pa, p->perm, p->memattr, e->level) != want) {
+			snprintf(st->err, sizeof(st->err),
+				 "leaf at %#" PRIx64 " L%u: page %#" PRIx64
+				 " maps %#" PRIx64 " with %#018" PRIx64
+				 "; reference valid %u pa %#" PRIx64
+				 " perm %u memattr %#x",
+				 e->ipa, e->level, e->ipa + off, leaf_pa + off,
+				 want, p->valid, p->pa, p->perm, p->memattr);
+			return 1;
+		}
+	}
+	st->mapped += e->size >> 12;
+	return 0;
+}
+
+static void check_full(struct world *w)
+{
+	struct full_state st = { .w = w };
+	int rc;
+
+	rc = s2mt_pgt_walk(&w->pgt, 0, 1ull << IPA_BITS,
+			   S2MT_WALK_LEAF | S2MT_WALK_TABLE_PRE |
+				   S2MT_WALK_TABLE_POST,
+			   full_visit, &st);
+	expect(rc == 0, "full walk: %s", st.err);
+	expect(st.depth == 0, "walk: table pre/post unbalanced");
+	expect(st.mapped == w->valid_pages,
+	       "%" PRIu64 " pages mapped, reference %" PRIu64, st.mapped,
+	       w->valid_pages);
+	expect(w->env.live_pages == w->nr_start + st.tables,
+	       "%" PRIu64 " pages live, but %" PRIu64 " start + %" PRIu64
+	       " reachable tables: leak or use of freed table",
+	       w->env.live_pages, w->nr_start, st.tables);
+	expect(w->env.bad_calls == 0, "mm_ops misuse: %s", w->env.bad_msg);
+	expect(!w->pgt.stats.prepare_misses && !w->pgt.stats.prepare_leftovers,
+	       "prepare/commit miscounted: %" PRIu64 " misses, %" PRIu64
+	       " leftovers",
+	       w->pgt.stats.prepare_misses, w->pgt.stats.prepare_leftovers);
+	expect(w->pgt.stats.tables_allocated - w->pgt.stats.tables_freed ==
+		       st.tables,
+	       "stats: %" PRIu64 " - %" PRIu64 " tables, %" PRIu64 " reachable",
+	       w->pgt.stats.tables_allocated, w->pgt.stats.tables_freed,
+	       st.tables);
+}
+
+static void check_log(struct world *w, const struct op *op)
+{
+	char msg[512], desc[256];
+	size_t n = rec_check_bbm(&w->env, 0, w->cfg.vmid, msg, sizeof(msg));
+
+	if (n) {
+		size_t to = w->env.log_len < 40 ? w->env.log_len : 40;
+
+		op_describe(op, desc, sizeof(desc));
+		print_message("%s\n", desc);
+		rec_log_print(&w->env, stdout, 0, to);
+	}
+	expect(n == 0, "%zu BBM/TLBI violations, first: %s", n, msg);
+}
+
+/* ---- the run ---- */
+
+/* The run's state, freed by the teardown also when an expect fails. */
+static struct world *g_world;
+static struct leaf_list g_ll;
+
+static int teardown(void **state)
+{
+	struct world *w = g_world;
+	int i;
+
+	(void)state;
+	if (w) {
+		rec_env_fini(&w->env);
+		for (i = 0; i < NR_WIN; i++)
+			free(w->win[i].pg);
+		free(w);
+	}
+	free(g_ll.e);
+	g_world = NULL;
+	memset(&g_ll, 0, sizeof(g_ll));
+	return 0;
+}
+
+static void run(const char *name, bool fwb, bool dic,
+		const struct s2mt_mm_ops *ops, uint64_t pa_offset,
+		unsigned long nr_ops)
+{
+	struct world *w;
+	struct leaf_list *ll = &g_ll;
+	char desc[256];
+	int i;
+
+	teardown(NULL);
+	w = g_world = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	g_cfg = name;
+	g_op = 0;
+	rng_state = g_seed ^ (fwb ? 0x1234 : 0) ^ (dic ? 0x5678 : 0) ^
+		(ops == &rec_ops_nostore ? 0x9abc : 0);
+	w->win[0].base = 0;
+	w->win[0].size = 256ull << 20;
+	w->win[1].base = (1ull << 39) - 2 * SZ_1G;
+	w->win[1].size = 4 * SZ_1G;
+	w->win[2].base = (1ull << IPA_BITS) - SZ_1G;
+	w->win[2].size = SZ_1G;
+	for (i = 0; i < NR_WIN; i++) {
+		w->win[i].pg =
+			calloc(w->win[i].size >> 12, sizeof(struct ref_page));
+		assert_non_null(w->win[i].pg);
+	}
+	w->cfg.ipa_bits = IPA_BITS;
+	w->cfg.pa_bits = 48;
+	w->cfg.start_level = S2MT_START_AUTO;
+	w->cfg.fwb = fwb;
+	w->cfg.dic = dic;
+	w->cfg.vmid = 3;
+	rec_env_init(&w->env);
+	rec_env_set_pa_offset(&w->env, pa_offset);
+	expect(s2mt_pgt_init(&w->pgt, &w->cfg, ops, &w->env) == 0, "init");
+	w->nr_start = w->env.live_pages;
+
+	for (g_op = 0; g_op < nr_ops; g_op++) {
+		struct op op;
+		int want, rc;
+		uint64_t live = w->env.live_pages;
+		bool inject = rnd_below(100) < 5;
+
+		gen_op(w, &op);
+		if (op.kind == OP_RELAX && (op.perm & X) &&
+		    range_has_noexec(w, op.ipa, op.size)) {
+			op.perm &= ~X;
+			if (!op.perm)
+				op.perm = W;
+		}
+		want = ref_apply(w, &op, false);
+		op_describe(&op, desc, sizeof(desc));
+		rec_log_reset(&w->env);
+		if (inject)
+			rec_fail_nth(&w->env, rnd_below(3));
+		rc = pgt_apply(w, &op);
+		rec_fail_clear(&w->env);
+		if (inject && rc == -S2MT_ENOMEM) {
+			w->ooms++;
+			check_log(w, &op);
+			expect(w->env.live_pages == live,
+			       "%s: -ENOMEM but %" PRId64 " pages leaked", desc,
+			       (int64_t)(w->env.live_pages - live));
+			check_range(w, &op,
+				    "after -ENOMEM (must be unchanged)");
+			rec_log_reset(&w->env);
+			rc = pgt_apply(w, &op);
+		}
+		expect(rc == want, "%s: returned %d (%s), want %d; why=%s",
+		       desc, rc, s2mt_errno_name(rc < 0 ? -rc : rc), want,
+		       w->pgt.why ? w->pgt.why : "-");
+		check_log(w, &op);
+		if (rc == 0) {
+			ref_apply(w, &op, true);
+		} else {
+			w->refusals++;
+			expect(rec_count(&w->env, REC_EV_PTE_STORE) == 0 &&
+				       w->env.live_pages == live,
+			       "%s: refused but changed the table", desc);
+		}
+		switch (op.kind) {
+		case OP_MAP:
+			w->maps++;
+			if (rc == 0)
+				check_map_leaves(w, &op, ll);
+			break;
+		case OP_UNMAP:
+			w->unmaps++;
+			break;
+		case OP_RELAX:
+			w->relaxes++;
+			break;
+		case OP_RESTRICT:
+			w->restricts++;
+			break;
+		}
+		check_range(w, &op, desc);
+		if (g_op % 250 == 249)
+			check_full(w);
+	}
+	check_full(w);
+	print_message("  %s: %lu maps, %lu unmaps, %lu relax, %lu restrict, "
+		      "%lu -ENOMEM retried, %lu K3 refusals; %" PRIu64
+		      " pages mapped, %" PRIu64 " tables live\n",
+		      name, w->maps, w->unmaps, w->relaxes, w->restricts,
+		      w->ooms, w->refusals, w->valid_pages,
+		      w->env.live_pages - w->nr_start);
+
+	/* unmap everything: only the start tables remain */
+	for (i = 0; i < NR_WIN; i++) {
+		struct op op = { .kind = OP_UNMAP,
+				 .ipa = w->win[i].base,
+				 .size = w->win[i].size };
+
+		rec_log_reset(&w->env);
+		expect(pgt_apply(w, &op) == 0, "final unmap");
+		check_log(w, &op);
+		ref_apply(w, &op, true);
+	}
+	check_full(w);
+	expect(w->env.live_pages == w->nr_start,
+	       "%" PRIu64 " pages live after unmapping everything",
+	       w->env.live_pages);
+	s2mt_pgt_destroy(&w->pgt);
+	expect(w->env.alloc_pages == w->env.free_pages,
+	       "destroy: %" PRIu64 " allocated, %" PRIu64 " freed",
+	       w->env.alloc_pages, w->env.free_pages);
+	expect(w->env.live_pages == 0, "leak");
+	teardown(NULL);
+}
+
+static unsigned long nr_ops(void)
+{
+	return (unsigned long)env_u64("S2MT_TEST_OPS", 2000);
+}
+
+static void test_random_differential_no_fwb(void **state)
+{
+	(void)state;
+	run("fwb=0 dic=0 rec_ops identity", false, false, &rec_ops, 0,
+	    nr_ops());
+}
+
+static void test_random_differential_fwb_dic(void **state)
+{
+	(void)state;
+	run("fwb=1 dic=1 rec_ops_linear pa=va+2^47", true, true,
+	    &rec_ops_linear, REC_PA_OFFSET, nr_ops());
+}
+
+/* Without the optional pte_store hook (the implementation may take
+ * faster paths then): results only, no BBM log. */
+static void test_random_differential_no_store_hook(void **state)
+{
+	(void)state;
+	run("fwb=1 dic=1 rec_ops_nostore pa=va+2^47", true, true,
+	    &rec_ops_nostore, REC_PA_OFFSET, nr_ops());
+	run("fwb=0 dic=1 rec_ops_nostore identity", false, true,
+	    &rec_ops_nostore, 0, nr_ops() / 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_random_differential_no_fwb,
+					  teardown),
+		cmocka_unit_test_teardown(test_random_differential_fwb_dic,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_random_differential_no_store_hook, teardown),
+	};
+
+	g_seed = env_u64("S2MT_TEST_SEED", 0x5eed2025);
+	print_message("test_pgtable_random: seed %#" PRIx64
+		      " (S2MT_TEST_SEED to change, S2MT_TEST_OPS=%lu)\n",
+		      g_seed, nr_ops());
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
