@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * s2mt model: the Linux host (CPU features, physical memory, a VMM's address
+ * space with its VMAs, the vfio-pci and nvgrace-gpu drivers) and KVM/arm64's
+ * uAPI and stage-2 fault path, per kernel era (SPEC sections 2-5, 9).
+ *
+ * Hosted C. Calls return 0 or a negative errno (Linux's numbers) and leave a
+ * reason naming the rule in the object's `why` (and its id in `rule`). A
+ * refused call changes nothing (M4).
+ */
+#ifndef S2MT_MODEL_H
+#define S2MT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <s2mt/core.h>
+
+#define S2MT_EPERM 1
+#define S2MT_EIO 5
+#define S2MT_EBUSY 16
+#define S2MT_ENODEV 19
+#define S2MT_ENOSPC 28
+
+#define S2MT_WHY_LEN 256
+
+/* ------------------------------------------------------------------ */
+/* KVM uAPI constants, with the kernel's names and values              */
+/* ------------------------------------------------------------------ */
+/* Guarded: a VMM may include <linux/kvm.h> as well; the values agree. */
+#ifndef KVM_MEM_LOG_DIRTY_PAGES
+#define KVM_MEM_LOG_DIRTY_PAGES (1UL << 0)
+#endif
+#ifndef KVM_MEM_READONLY
+#define KVM_MEM_READONLY (1UL << 1)
+#endif
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD (1UL << 2)
+#endif
+#ifndef KVM_CAP_USER_MEMORY
+#define KVM_CAP_USER_MEMORY 3
+#endif
+#ifndef KVM_CAP_NR_MEMSLOTS
+#define KVM_CAP_NR_MEMSLOTS 10
+#endif
+#ifndef KVM_CAP_READONLY_MEM
+#define KVM_CAP_READONLY_MEM 81
+#endif
+#ifndef KVM_CAP_ARM_VM_IPA_SIZE
+#define KVM_CAP_ARM_VM_IPA_SIZE 165
+#endif
+#ifndef KVM_CAP_ARM_MTE
+#define KVM_CAP_ARM_MTE 205
+#endif
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2 231
+#endif
+#ifndef KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED
+#define KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243
+#endif
+#ifndef KVM_VM_TYPE_ARM_IPA_SIZE_MASK
+#define KVM_VM_TYPE_ARM_IPA_SIZE_MASK 0xffULL
+#define KVM_VM_TYPE_ARM_IPA_SIZE(x) ((x) & KVM_VM_TYPE_ARM_IPA_SIZE_MASK)
+#endif
+
+/* KVM_USER_MEM_SLOTS on arm64 (SHRT_MAX, no internal slots). */
+#define S2MT_KVM_USER_MEM_SLOTS 32767
+/* KVM_MEM_MAX_NR_PAGES on 64-bit. */
+#define S2MT_KVM_MEM_MAX_NR_PAGES ((1ULL << 31) - 1)
+/* The default IPA size for a VM type of 0. */
+#define S2MT_KVM_DEFAULT_IPA_BITS 40
+/* The user address space (TASK_SIZE with 48-bit VAs): access_ok(). */
+#define S2MT_TASK_SIZE (1ULL << 48)
+
+/* The layouts of the kernel's structs, field for field. */
+struct s2mt_userspace_memory_region {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+};
+
+struct s2mt_userspace_memory_region2 {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
+	uint32_t pad1;
+	uint64_t pad2[14];
+};
+
+/* ------------------------------------------------------------------ */
+/* The host                                                            */
+/* ------------------------------------------------------------------ */
+
+enum s2mt_phys_kind {
+	S2MT_PHYS_RAM, /* system RAM, in the linear map */
+	S2MT_PHYS_MMIO, /* device MMIO (PCIe BAR windows) */
+	S2MT_PHYS_DEVMEM, /* coherent device memory outside the linear map */
+};
+
+struct s2mt_phys_region {
+	uint64_t base, size;
+	uint8_t kind; /* enum s2mt_phys_kind */
+	bool read_side_effects; /* reads change device state (Z6) */
+	char name[48];
+};
+
+enum s2mt_device_kind {
+	S2MT_DEVICE_VFIO_PCI,
+	S2MT_DEVICE_NVGRACE, /* nvgrace-gpu vfio variant driver */
+};
+
+#define S2MT_MAX_BARS 6
+
+struct s2mt_bar {
+	uint64_t pa, size; /* size 0: BAR not implemented */
+	bool prefetchable;
+	bool read_side_effects;
+	bool mmap_ok;
+};
+
+/* nvgrace-gpu regions, named as the driver does. */
+enum s2mt_nvgrace_region {
+	S2MT_NVGRACE_USEMEM, /* BAR4 index: cacheable GPU memory */
+	S2MT_NVGRACE_RESMEM, /* BAR2 index: write-combine carve-out */
+};
+
+struct s2mt_device {
+	char name[32];
+	uint8_t kind; /* enum s2mt_device_kind */
+	struct s2mt_bar bars[S2MT_MAX_BARS]; /* vfio-pci */
+	uint64_t usemem_pa, usemem_size; /* nvgrace */
+	uint64_t resmem_pa, resmem_size; /* nvgrace; 0 on Blackwell parts */
+};
+
+#define S2MT_MAX_REGIONS 64
+#define S2MT_MAX_DEVICES 32
+
+/* Physical layout the presets use (a Grace-like map). */
+#define S2MT_HOST_RAM_BASE 0x80000000ULL
+#define S2MT_HOST_DEVMEM_BASE 0x400000000000ULL /* 64 TiB */
+#define S2MT_HOST_MMIO_BASE 0x600000000000ULL /* 96 TiB */
+
+struct s2mt_host {
+	char preset[32]; /* "grace-hopper", ..., or "custom" */
+	unsigned era; /* enum s2mt_era */
+	struct s2mt_host_caps caps;
+	unsigned pa_bits; /* 48 */
+	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE */
+	struct s2mt_phys_region regions[S2MT_MAX_REGIONS];
+	size_t nr_regions;
+	struct s2mt_device devices[S2MT_MAX_DEVICES];
+	size_t nr_devices;
+	uint64_t ram_next; /* next free RAM PA for anonymous/hugetlb backing */
+	uint64_t devmem_next, mmio_next; /* next free device windows */
+	char why[S2MT_WHY_LEN];
+	const char *rule;
+};
+
+/*
+ * Presets (SPEC issue "KVM model"):
+ *   grace-hopper  FWB, DIC, IDC (and MTE off: Grace has no MTE)
+ *   no-fwb        a Cortex-A72/Kunpeng-920-like host: no FWB, no DIC
+ *   fwb-no-dic    FWB but CTR_EL0.DIC = 0
+ *   qemu-max      FWB, IDC = 0, DIC = 0, MTE (QEMU 7.2 -cpu max)
+ * The host gets ram_size bytes of RAM at S2MT_HOST_RAM_BASE.
+ * 0, or -EINVAL for an unknown preset or era.
+ */
+int s2mt_host_init(struct s2mt_host *host, const char *preset, unsigned era,
+		   uint64_t ram_size);
+/* Explicit features ("custom" preset). */
+int s2mt_host_init_caps(struct s2mt_host *host,
+			const struct s2mt_host_caps *caps, unsigned era,
+			uint64_t ram_size);
+/* Names of the presets, NULL-terminated. */
+extern const char *const s2mt_host_presets[];
+int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps);
+
+/* The region holding pa, or NULL. */
+const struct s2mt_phys_region *s2mt_host_region(const struct s2mt_host *host,
+						uint64_t pa);
+/* K1: whether pa is in the kernel's linear map (RAM). */
+bool s2mt_host_pfn_is_map_memory(const struct s2mt_host *host, uint64_t pa);
+
+/*
+ * Devices. A vfio-pci device with up to 6 BARs (sizes powers of two of at
+ * least 4 KiB, or 0), placed naturally aligned in the MMIO window; flags per
+ * BAR. An nvgrace-gpu device with usemem (cacheable, 1 GiB aligned in the
+ * device-memory window) and resmem (0 for the Blackwell variant without it).
+ * Both return the device index (>= 0) or a negative errno.
+ */
+struct s2mt_bar_spec {
+	uint64_t size;
+	bool prefetchable;
+	bool read_side_effects;
+	bool no_mmap;
+};
+int s2mt_host_add_vfio_pci(struct s2mt_host *host, const char *name,
+			   const struct s2mt_bar_spec bars[S2MT_MAX_BARS]);
+int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
+			  uint64_t usemem_size, uint64_t resmem_size);
+int s2mt_host_find_device(const struct s2mt_host *host, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* The VMM's address space                                             */
+/* ------------------------------------------------------------------ */
+
+enum s2mt_backing {
+	S2MT_BACK_ANON, /* 4 KiB pages */
+	S2MT_BACK_THP, /* anonymous, backed by 2 MiB transparent huge pages */
+	S2MT_BACK_HUGETLB_2M,
+	S2MT_BACK_HUGETLB_1G,
+	S2MT_BACK_PFN, /* raw PFNs (VM_PFNMAP) */
+};
+const char *s2mt_backing_name(unsigned backing);
+
+/* Which driver made a VMA. */
+enum s2mt_vma_origin {
+	S2MT_ORIGIN_ANON,
+	S2MT_ORIGIN_HUGETLBFS,
+	S2MT_ORIGIN_VFIO_BAR,
+	S2MT_ORIGIN_NVGRACE_USEMEM,
+	S2MT_ORIGIN_NVGRACE_RESMEM,
+	S2MT_ORIGIN_DEVMEM, /* /dev/mem */
+};
+const char *s2mt_origin_name(unsigned origin);
+
+struct s2mt_vma {
+	uint64_t start, end; /* [start, end) */
+	uint64_t flags; /* S2MT_VM_* */
+	uint8_t attrindx; /* enum s2mt_attrindx: vm_page_prot's AttrIndx */
+	uint8_t backing; /* enum s2mt_backing */
+	uint8_t origin; /* enum s2mt_vma_origin */
+	int device; /* device index, or -1 */
+	uint8_t region; /* BAR index, or enum s2mt_nvgrace_region */
+	uint64_t pa; /* PA backing start; contiguous over the VMA */
+};
+
+/* mmap protection, as PROT_*. */
+#define S2MT_PROT_READ 0x1u
+#define S2MT_PROT_WRITE 0x2u
+#define S2MT_PROT_EXEC 0x4u
+
+/* mmap flags that matter here. */
+#define S2MT_MAP_SHARED 0x01u
+#define S2MT_MAP_PRIVATE 0x02u
+#define S2MT_MAP_FIXED 0x10u
+
+/* Told of every change to the address space (the MMU notifier, K8). */
+struct s2mt_mm_notifier {
+	void (*invalidate)(void *arg, uint64_t start, uint64_t end);
+	void *arg;
+};
+
+#define S2MT_MAX_NOTIFIERS 8
+
+struct s2mt_mm {
+	struct s2mt_host *host;
+	struct s2mt_vma *vmas; /* sorted by start, non-overlapping */
+	size_t nr_vmas, cap_vmas;
+	uint64_t mmap_next; /* where the next non-fixed mmap goes */
+	struct s2mt_mm_notifier notifiers[S2MT_MAX_NOTIFIERS];
+	size_t nr_notifiers;
+	char why[S2MT_WHY_LEN];
+	const char *rule;
+};
+
+int s2mt_mm_init(struct s2mt_mm *mm, struct s2mt_host *host);
+void s2mt_mm_fini(struct s2mt_mm *mm);
+int s2mt_mm_register_notifier(struct s2mt_mm *mm,
+			      const struct s2mt_mm_notifier *n);
+void s2mt_mm_unregister_notifier(struct s2mt_mm *mm, void *arg);
+
+/*
+ * mmap. addr is a hint, or the address with S2MT_MAP_FIXED (which replaces
+ * what was there, notifying). Without FIXED the address is chosen with the
+ * natural alignment of the backing (2 MiB THP/hugetlb, 1 GiB hugetlb;
+ * device regions: aligned to min(size, 1 GiB) so blocks are possible) —
+ * unless align_hint is non-zero, which overrides it (to show misalignment).
+ * *hva receives the address. Errors: -EINVAL (size, alignment, range),
+ * -ENOMEM (no room, no RAM), -EPERM (/dev/mem of RAM), -ENODEV.
+ */
+struct s2mt_mmap_req {
+	uint64_t addr;
+	uint64_t len;
+	unsigned prot; /* S2MT_PROT_READ|WRITE|EXEC */
+	unsigned flags; /* S2MT_MAP_* */
+	uint64_t align_hint; /* 0: natural; else the HVA is this-aligned
+				plus align_offset */
+	uint64_t align_offset;
+};
+/* Anonymous memory (ANON or THP backing) or hugetlbfs (HUGETLB_*). */
+int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+		      unsigned backing, uint64_t *hva);
+/* A vfio-pci BAR: offset into the BAR; needs MAP_SHARED (H4). */
+int s2mt_mm_mmap_vfio_bar(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			  int device, unsigned bar, uint64_t offset,
+			  uint64_t *hva);
+/* An nvgrace-gpu region (usemem or resmem); needs MAP_SHARED. */
+int s2mt_mm_mmap_nvgrace(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			 int device, unsigned region, uint64_t offset,
+			 uint64_t *hva);
+/* /dev/mem at a physical address. */
+int s2mt_mm_mmap_devmem(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			uint64_t pa, uint64_t *hva);
+
+int s2mt_mm_munmap(struct s2mt_mm *mm, uint64_t addr, uint64_t len);
+/* Changes VM_READ/VM_WRITE/VM_EXEC (not the memory type); notifies. */
+int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
+		     unsigned prot);
+
+/* The VMA containing hva, or NULL. */
+const struct s2mt_vma *s2mt_mm_find_vma(const struct s2mt_mm *mm,
+					uint64_t hva);
+/* The first VMA intersecting [start, end), or NULL (find_vma_intersection). */
+const struct s2mt_vma *s2mt_mm_find_vma_intersection(const struct s2mt_mm *mm,
+						     uint64_t start,
+						     uint64_t end);
+/* The PA behind hva through its VMA; false if unmapped. */
+bool s2mt_mm_hva_to_pa(const struct s2mt_mm *mm, uint64_t hva, uint64_t *pa);
+/* K1: the memory class of a VMA's PFNs. */
+unsigned s2mt_vma_memclass(const struct s2mt_host *host,
+			   const struct s2mt_vma *vma);
+/* "anonymous", "vfio-pci nic0 BAR0", "nvgrace-gpu gpu0 usemem" ... */
+size_t s2mt_vma_describe(const struct s2mt_host *host,
+			 const struct s2mt_vma *vma, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* KVM                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct s2mt_vm;
+
+/* The system handle (an open /dev/kvm) of one VMM process. */
+#define S2MT_MAX_VMS 8
+struct s2mt_kvm {
+	struct s2mt_host *host;
+	struct s2mt_mm *mm;
+	struct s2mt_vm *vms[S2MT_MAX_VMS];
+	size_t nr_vms;
+	uint16_t next_vmid;
+	char why[S2MT_WHY_LEN];
+	const char *rule;
+};
+
+int s2mt_kvm_open(struct s2mt_kvm *kvm, struct s2mt_host *host,
+		  struct s2mt_mm *mm);
+void s2mt_kvm_close(struct s2mt_kvm *kvm); /* destroys the VMs too */
+
+/* KVM_CHECK_EXTENSION on /dev/kvm (C1: 243 gives -EINVAL from 6.17). */
+long s2mt_kvm_check_extension(struct s2mt_kvm *kvm, long cap);
+
+/* KVM_CREATE_VM: type as the kernel's (IPA size in bits [7:0], 0 = 40). */
+int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
+		       struct s2mt_vm **vm);
+
+struct s2mt_memslot {
+	uint32_t slot; /* as_id << 16 | id */
+	uint32_t flags;
+	uint64_t gpa, size, hva;
+	uint64_t *dirty_bitmap; /* one bit per page while logging */
+};
+
+/* A recorded cache-maintenance operation (K5). */
+enum s2mt_cmo_kind {
+	S2MT_CMO_DCLEAN, /* D-cache clean+invalidate to PoC */
+	S2MT_CMO_IINVAL, /* I-cache invalidate to PoU */
+};
+struct s2mt_cmo {
+	uint8_t kind;
+	bool impossible; /* no kernel VA for the PA: not done (Z3) */
+	uint64_t pa, size;
+};
+
+struct s2mt_vm_stats {
+	uint64_t faults, mapped, spurious, perm_relaxed, mmio_exits,
+		efaults, injected_aborts, retries;
+	uint64_t tlbi_ipa, tlbi_vmid;
+	uint64_t dclean_bytes, iinval_bytes, cmo_impossible_bytes;
+	uint64_t leaves_by_level[4];
+	uint64_t invalidations; /* MMU-notifier calls that unmapped */
+};
+
+/* A leaf installed without the K5 clean it needed (Z3). */
+struct s2mt_unclean_leaf {
+	uint64_t ipa, size, pa;
+};
+
+/* Test hook: runs after the fault path sampled mmu_invalidate_seq and
+ * before it takes the MMU lock (K8: let a test change the VMA here). */
+typedef void (*s2mt_fault_race_fn)(struct s2mt_vm *vm, uint64_t ipa,
+				   void *arg);
+
+struct s2mt_vm {
+	struct s2mt_kvm *kvm;
+	unsigned ipa_bits;
+	bool mte;
+	unsigned nr_vcpus;
+	struct s2mt_memslot *slots; /* sorted by gpa */
+	size_t nr_slots, cap_slots;
+	struct s2mt_pgt pgt;
+	uint64_t mmu_invalidate_seq;
+	struct s2mt_vm_stats stats;
+	struct s2mt_cmo *cmos; /* every CMO, in order */
+	size_t nr_cmos, cap_cmos;
+	struct s2mt_unclean_leaf *unclean;
+	size_t nr_unclean, cap_unclean;
+	s2mt_fault_race_fn race;
+	void *race_arg;
+	uint64_t last_dclean_pa, last_dclean_size; /* for Z3 */
+	bool last_dclean_done;
+	char why[S2MT_WHY_LEN];
+	const char *rule;
+};
+
+void s2mt_vm_destroy(struct s2mt_vm *vm);
+
+/* KVM_CHECK_EXTENSION on a VM handle (C1: 243 = FWB && DIC from 6.17). */
+long s2mt_vm_check_extension(struct s2mt_vm *vm, long cap);
+/* KVM_ENABLE_CAP(KVM_CAP_ARM_MTE): -EINVAL without host MTE, -EBUSY once
+ * a vCPU exists. Other caps: -EINVAL. */
+int s2mt_vm_enable_cap(struct s2mt_vm *vm, long cap);
+/* KVM_CREATE_VCPU (just counted: the model runs accesses, not code). */
+int s2mt_vm_create_vcpu(struct s2mt_vm *vm);
+
+/* KVM_SET_USER_MEMORY_REGION and ...2 with M1-M4. */
+int s2mt_vm_set_user_memory_region(struct s2mt_vm *vm,
+				   const struct s2mt_userspace_memory_region *r);
+int s2mt_vm_set_user_memory_region2(
+	struct s2mt_vm *vm, const struct s2mt_userspace_memory_region2 *r);
+
+/* The slot covering ipa, or NULL. */
+const struct s2mt_memslot *s2mt_vm_find_slot(const struct s2mt_vm *vm,
+					     uint64_t ipa);
+const struct s2mt_memslot *s2mt_vm_slot_by_id(const struct s2mt_vm *vm,
+					      uint32_t slot);
+
+/* KVM_GET_DIRTY_LOG: copies and clears the slot's bitmap, and write-protects
+ * the pages that were dirty again (K7). -ENOENT without such a slot,
+ * -EINVAL when the slot is not logging. bitmap holds size/4K bits. */
+int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot,
+			  uint64_t *bitmap);
+
+/* What a guest access that missed stage 2 ends in. */
+enum s2mt_fault_outcome {
+	S2MT_FAULT_MAPPED, /* a leaf was installed (or replaced) */
+	S2MT_FAULT_PERM_RELAXED, /* W/X added to an existing leaf */
+	S2MT_FAULT_SPURIOUS, /* already mapped with the permission */
+	S2MT_FAULT_MMIO_EXIT, /* KVM_EXIT_MMIO to the VMM */
+	S2MT_FAULT_EFAULT, /* KVM_RUN returns -EFAULT */
+	S2MT_FAULT_INJECT_IABT, /* -ENOEXEC: instruction abort injected */
+	S2MT_FAULT_INJECT_DABT, /* an abort injected (IPA beyond the VM) */
+	S2MT_FAULT_RETRY, /* -EAGAIN: invalidated meanwhile (K8) */
+};
+const char *s2mt_fault_outcome_name(unsigned outcome);
+
+struct s2mt_fault {
+	uint8_t outcome; /* enum s2mt_fault_outcome */
+	int err; /* 0, -EFAULT, -ENOEXEC, -EAGAIN */
+	const char *rule;
+	char reason[S2MT_WHY_LEN];
+	int slot; /* the slot id, or -1 */
+	uint64_t hva;
+	struct s2mt_policy_out policy; /* when the policy ran */
+	bool has_leaf;
+	struct s2mt_leaf leaf; /* the leaf covering ipa afterwards */
+	uint64_t dclean_bytes, iinval_bytes; /* K5, this fault */
+};
+
+/* The stage-2 abort handler for a guest access at ipa (one S2MT_ACCESS_*):
+ * kvm_handle_guest_abort() and user_mem_abort() for the host's era. */
+int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
+			struct s2mt_fault *out);
+
+/* ------------------------------------------------------------------ */
+/* The memory-type query (D5) and the hazard checker (Z1-Z8)           */
+/* ------------------------------------------------------------------ */
+
+enum s2mt_hazard_id {
+	S2MT_Z1 = 1, /* host cacheable alias, guest non-cacheable */
+	S2MT_Z2, /* cacheable stage 2 over memory that cannot be cleaned */
+	S2MT_Z3, /* cacheable leaf installed without the K5 clean */
+	S2MT_Z4, /* executable Device/NC stage-2 mapping */
+	S2MT_Z5, /* one PA, two guest mappings, different types */
+	S2MT_Z6, /* Normal stage 2 over memory with read side effects */
+	S2MT_Z7, /* stage-2 mapping outliving its VMA or memslot */
+	S2MT_Z8, /* cacheable PFNMAP VM migrating to a host without 243 */
+};
+#define S2MT_HAZARD_BIT(z) (1u << (z))
+const char *s2mt_hazard_name(unsigned id); /* "Z1" */
+const char *s2mt_hazard_title(unsigned id); /* one line */
+
+struct s2mt_hazard {
+	uint8_t id; /* enum s2mt_hazard_id */
+	struct s2mt_vm *vm;
+	uint64_t ipa, size, pa;
+	char detail[S2MT_WHY_LEN];
+};
+
+/* A migration target for Z8. */
+struct s2mt_migration_target {
+	struct s2mt_host_caps caps;
+	unsigned era;
+	char name[32];
+};
+
+/*
+ * Every hazard in the VMs of kvm (and, with target, Z8 against it). Writes
+ * up to max entries; *nr receives how many were found in all. Returns 0.
+ */
+int s2mt_check_hazards(const struct s2mt_kvm *kvm,
+		       const struct s2mt_migration_target *target,
+		       struct s2mt_hazard *out, size_t max, size_t *nr);
+
+/* One sub-range of a guest range with uniform answers. */
+struct s2mt_query_entry {
+	uint64_t ipa, size;
+	int slot; /* slot id, or -1: no memslot (MMIO exit) */
+	bool has_vma;
+	struct s2mt_vma vma; /* the VMA behind it now */
+	uint8_t memclass;
+	uint8_t host_attrindx; /* host stage-1 type */
+	bool mapped;
+	struct s2mt_leaf leaf; /* the first stage-2 leaf, when mapped */
+	uint64_t nr_leaves; /* alike leaves merged into this entry */
+	struct s2mt_effective eff; /* with the guest's stage-1 attribute */
+	bool has_policy; /* unmapped with a VMA: what a read fault gets */
+	struct s2mt_policy_out policy;
+	uint64_t dclean_bytes, iinval_bytes; /* CMOs done for this PA range */
+	uint32_t hazards; /* S2MT_HAZARD_BIT() set */
+};
+
+/*
+ * D5: for [ipa, ipa+size), the list of sub-ranges with slot, VMA and
+ * driver, host stage-1 type, stage-2 leaf, effective type for guest_s1,
+ * cache maintenance and hazards. Writes up to max; *nr receives the count.
+ */
+int s2mt_vm_query(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
+		  struct s2mt_s1attr guest_s1, struct s2mt_query_entry *out,
+		  size_t max, size_t *nr);
+
+#endif /* S2MT_MODEL_H */

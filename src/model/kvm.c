@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KVM/arm64 as a VMM sees it: capabilities (C1), VMs, memslots (M1-M4) and
+ * the stage-2 fault path (K1-K8), per kernel era. The memory-type decision
+ * itself is the core's s2mt_policy(); the stage-2 table is the core's
+ * s2mt_pgt, driven through recording ops so that TLBIs and cache
+ * maintenance (K5) are counted in bytes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <s2mt/model.h>
+
+#define PAGE_SIZE S2MT_PAGE_SIZE
+
+static void set_why(char *why, const char **rulep, const char *rule,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void set_why(char *why, const char **rulep, const char *rule,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, S2MT_WHY_LEN, fmt, ap);
+	va_end(ap);
+	*rulep = rule;
+}
+
+#define VM_WHY(vm, id, ...) set_why((vm)->why, &(vm)->rule, id, __VA_ARGS__)
+#define KVM_WHY(kvm, id, ...) \
+	set_why((kvm)->why, &(kvm)->rule, id, __VA_ARGS__)
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 8;
+	void *p;
+
+	if (need <= *cap)
+		return arr;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(arr, ncap * elem);
+	if (!p)
+		abort(); /* the model cannot continue half-updated */
+	*cap = ncap;
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* The environment of the VM's stage-2 table                           */
+/* ------------------------------------------------------------------ */
+
+static void *env_zalloc(void *ctx, unsigned nr)
+{
+	size_t bytes = (size_t)nr * PAGE_SIZE;
+	void *p = aligned_alloc(bytes, bytes);
+
+	(void)ctx;
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
+static void env_free(void *ctx, void *va, unsigned nr)
+{
+	(void)ctx;
+	(void)nr;
+	free(va);
+}
+
+/* Table pages are identity-mapped: their "PA" is their host address. */
+static uint64_t env_v2p(void *ctx, void *va)
+{
+	(void)ctx;
+	return (uint64_t)(uintptr_t)va;
+}
+
+static void *env_p2v(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return (void *)(uintptr_t)pa;
+}
+
+static void env_tlbi_ipa(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size,
+			 unsigned level)
+{
+	struct s2mt_vm *vm = ctx;
+
+	(void)vmid;
+	(void)ipa;
+	(void)size;
+	(void)level;
+	vm->stats.tlbi_ipa++;
+}
+
+static void env_tlbi_vmid(void *ctx, uint16_t vmid)
+{
+	struct s2mt_vm *vm = ctx;
+
+	(void)vmid;
+	vm->stats.tlbi_vmid++;
+}
+
+/* K5: CMOs work on kernel VAs; only the linear map has them. */
+static bool has_kernel_va(const struct s2mt_host *host, uint64_t pa,
+			  uint64_t size)
+{
+	const struct s2mt_phys_region *r = s2mt_host_region(host, pa);
+
+	return r && r->kind == S2MT_PHYS_RAM && pa + size <= r->base + r->size;
+}
+
+static void record_cmo(struct s2mt_vm *vm, unsigned kind, uint64_t pa,
+		       uint64_t size, bool impossible)
+{
+	vm->cmos = grow(vm->cmos, &vm->cap_cmos, vm->nr_cmos + 1,
+			sizeof(*vm->cmos));
+	vm->cmos[vm->nr_cmos++] = (struct s2mt_cmo){
+		.kind = (uint8_t)kind,
+		.impossible = impossible,
+		.pa = pa,
+		.size = size,
+	};
+}
+
+/* Z3 bookkeeping: PA ranges whose cacheable mapping was never cleaned. */
+static void unclean_remove(struct s2mt_vm *vm, uint64_t pa, uint64_t size)
+{
+	uint64_t end = pa + size;
+
+	for (size_t i = 0; i < vm->nr_unclean;) {
+		struct s2mt_unclean_leaf *u = &vm->unclean[i];
+		uint64_t uend = u->pa + u->size;
+
+		if (uend <= pa || u->pa >= end) {
+			i++;
+			continue;
+		}
+		if (u->pa < pa && uend > end) {
+			/* Split in two: keep the left, append the right. */
+			struct s2mt_unclean_leaf right = {
+				.ipa = u->ipa + (end - u->pa),
+				.pa = end,
+				.size = uend - end,
+			};
+
+			u->size = pa - u->pa;
+			vm->unclean = grow(vm->unclean, &vm->cap_unclean,
+					   vm->nr_unclean + 1,
+					   sizeof(*vm->unclean));
+			vm->unclean[vm->nr_unclean++] = right;
+			i++;
+		} else if (u->pa < pa) {
+			u->size = pa - u->pa;
+			i++;
+		} else if (uend > end) {
+			u->ipa += end - u->pa;
+			u->size = uend - end;
+			u->pa = end;
+			i++;
+		} else {
+			*u = vm->unclean[--vm->nr_unclean];
+		}
+	}
+}
+
+static void env_dclean(void *ctx, uint64_t pa, uint64_t size)
+{
+	struct s2mt_vm *vm = ctx;
+	bool ok = has_kernel_va(vm->kvm->host, pa, size);
+
+	record_cmo(vm, S2MT_CMO_DCLEAN, pa, size, !ok);
+	if (ok) {
+		vm->stats.dclean_bytes += size;
+		unclean_remove(vm, pa, size);
+	} else {
+		vm->stats.cmo_impossible_bytes += size;
+	}
+	vm->last_dclean_pa = pa;
+	vm->last_dclean_size = size;
+	vm->last_dclean_done = ok;
+}
+
+static void env_iinval(void *ctx, uint64_t pa, uint64_t size)
+{
+	struct s2mt_vm *vm = ctx;
+	bool ok = has_kernel_va(vm->kvm->host, pa, size);
+
+	record_cmo(vm, S2MT_CMO_IINVAL, pa, size, !ok);
+	if (ok)
+		vm->stats.iinval_bytes += size;
+	else
+		vm->stats.cmo_impossible_bytes += size;
+}
+
+static bool desc_leaf(uint64_t d, unsigned level)
+{
+	if (!(d & S2MT_PTE_VALID))
+		return false;
+	return level == 3 ? (d & S2MT_PTE_TABLE) != 0 :
+			    !(d & S2MT_PTE_TABLE);
+}
+
+/* Z3: a cacheable leaf on a host without FWB must follow a successful
+ * clean of its whole range (K5). */
+static void env_pte_store(void *ctx, uint64_t ipa, unsigned level,
+			  uint64_t old, uint64_t new)
+{
+	struct s2mt_vm *vm = ctx;
+	struct s2mt_leaf leaf;
+	struct s2mt_prot prot;
+
+	(void)old;
+	if (!desc_leaf(new, level))
+		return;
+	s2mt_leaf_decode(new, level, ipa, &leaf);
+	vm->stats.leaves_by_level[level]++;
+	prot = s2mt_leaf_prot(&leaf, vm->pgt.cfg.fwb);
+	prot.type = S2MT_MT_RAW;
+	prot.memattr = leaf.memattr;
+	if (vm->pgt.cfg.fwb || !s2mt_prot_cacheable(prot, false))
+		return;
+	if (desc_leaf(old, level) && ((old ^ new) & ~(S2MT_PTE_S2AP_R |
+						      S2MT_PTE_S2AP_W |
+						      S2MT_PTE_XN_MASK)) == 0)
+		return; /* a permission change, not an install */
+	if (!(vm->last_dclean_done && vm->last_dclean_pa <= leaf.pa &&
+	      vm->last_dclean_pa + vm->last_dclean_size >=
+		      leaf.pa + leaf.size)) {
+		vm->unclean = grow(vm->unclean, &vm->cap_unclean,
+				   vm->nr_unclean + 1, sizeof(*vm->unclean));
+		vm->unclean[vm->nr_unclean++] = (struct s2mt_unclean_leaf){
+			.ipa = leaf.ipa,
+			.size = leaf.size,
+			.pa = leaf.pa,
+		};
+	}
+	vm->last_dclean_done = false;
+}
+
+static const struct s2mt_mm_ops vm_env_ops = {
+	.zalloc_pages = env_zalloc,
+	.free_pages = env_free,
+	.virt_to_phys = env_v2p,
+	.phys_to_virt = env_p2v,
+	.tlbi_ipa = env_tlbi_ipa,
+	.tlbi_vmid = env_tlbi_vmid,
+	.dcache_clean_inval_poc = env_dclean,
+	.icache_inval_pou = env_iinval,
+	.pte_store = env_pte_store,
+	.p2v_linear = true,
+	.p2v_offset = 0,
+};
+
+/* ------------------------------------------------------------------ */
+/* /dev/kvm and capabilities                                           */
+/* ------------------------------------------------------------------ */
+
+static void mmu_notifier_invalidate(void *arg, uint64_t start, uint64_t end);
+
+int s2mt_kvm_open(struct s2mt_kvm *kvm, struct s2mt_host *host,
+		  struct s2mt_mm *mm)
+{
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->host = host;
+	kvm->mm = mm;
+	kvm->next_vmid = 1;
+	return 0;
+}
+
+void s2mt_kvm_close(struct s2mt_kvm *kvm)
+{
+	while (kvm->nr_vms)
+		s2mt_vm_destroy(kvm->vms[kvm->nr_vms - 1]);
+}
+
+static long check_extension(struct s2mt_kvm *kvm, struct s2mt_vm *vm,
+			    long cap)
+{
+	const struct s2mt_host *host = kvm->host;
+
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_USER_MEMORY2:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return S2MT_KVM_USER_MEM_SLOTS;
+	case KVM_CAP_ARM_VM_IPA_SIZE:
+		return host->ipa_limit;
+	case KVM_CAP_ARM_MTE:
+		return host->caps.mte;
+	case KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED:
+		/* C1: unknown (0) before 6.17; a VM-only question after. */
+		if (host->era < S2MT_ERA_6_17)
+			return 0;
+		if (!vm) {
+			KVM_WHY(kvm, "C1",
+				"C1: capability 243 is answered on a VM handle "
+				"only");
+			return -S2MT_EINVAL;
+		}
+		return s2mt_host_cacheable_pfnmap(&host->caps);
+	}
+	return 0;
+}
+
+long s2mt_kvm_check_extension(struct s2mt_kvm *kvm, long cap)
+{
+	return check_extension(kvm, NULL, cap);
+}
+
+long s2mt_vm_check_extension(struct s2mt_vm *vm, long cap)
+{
+	return check_extension(vm->kvm, vm, cap);
+}
+
+int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
+		       struct s2mt_vm **out)
+{
+	unsigned ipa = (unsigned)KVM_VM_TYPE_ARM_IPA_SIZE(type);
+	struct s2mt_pgt_cfg cfg;
+	struct s2mt_vm *vm;
+	int err;
+
+	if (type & ~KVM_VM_TYPE_ARM_IPA_SIZE_MASK) {
+		KVM_WHY(kvm, "A2", "A2: unknown VM type bits %#lx", type);
+		return -S2MT_EINVAL;
+	}
+	if (!ipa)
+		ipa = S2MT_KVM_DEFAULT_IPA_BITS;
+	if (ipa < 32 || ipa > kvm->host->ipa_limit) {
+		KVM_WHY(kvm, "A2",
+			"A2: IPA size %u outside 32..%u (KVM_CAP_ARM_VM_IPA_SIZE)",
+			ipa, kvm->host->ipa_limit);
+		return -S2MT_EINVAL;
+	}
+	if (kvm->nr_vms == S2MT_MAX_VMS) {
+		KVM_WHY(kvm, "model", "model: at most %d VMs", S2MT_MAX_VMS);
+		return -S2MT_ENOMEM;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -S2MT_ENOMEM;
+	vm->kvm = kvm;
+	vm->ipa_bits = ipa;
+	cfg = (struct s2mt_pgt_cfg){
+		.ipa_bits = ipa,
+		.pa_bits = kvm->host->pa_bits,
+		.start_level = S2MT_START_AUTO,
+		.fwb = kvm->host->caps.fwb,
+		.dic = kvm->host->caps.dic,
+		.vmid = kvm->next_vmid,
+	};
+	err = s2mt_pgt_init(&vm->pgt, &cfg, &vm_env_ops, vm);
+	if (err) {
+		KVM_WHY(kvm, "A2", "%s", vm->pgt.why);
+		free(vm);
+		return err;
+	}
+	err = s2mt_mm_register_notifier(
+		kvm->mm, &(struct s2mt_mm_notifier){ mmu_notifier_invalidate,
+						     vm });
+	if (err) {
+		s2mt_pgt_destroy(&vm->pgt);
+		free(vm);
+		KVM_WHY(kvm, "model", "model: too many MMU notifiers");
+		return err;
+	}
+	kvm->next_vmid++;
+	kvm->vms[kvm->nr_vms++] = vm;
+	*out = vm;
+	return 0;
+}
+
+void s2mt_vm_destroy(struct s2mt_vm *vm)
+{
+	struct s2mt_kvm *kvm = vm->kvm;
+
+	s2mt_mm_unregister_notifier(kvm->mm, vm);
+	s2mt_pgt_destroy(&vm->pgt);
+	for (size_t i = 0; i < vm->nr_slots; i++)
+		free(vm->slots[i].dirty_bitmap);
+	free(vm->slots);
+	free(vm->cmos);
+	free(vm->unclean);
+	for (size_t i = 0; i < kvm->nr_vms; i++)
+		if (kvm->vms[i] == vm) {
+			kvm->vms[i] = kvm->vms[--kvm->nr_vms];
+			break;
+		}
+	free(vm);
+}
+
+int s2mt_vm_enable_cap(struct s2mt_vm *vm, long cap)
+{
+	if (cap != KVM_CAP_ARM_MTE) {
+		VM_WHY(vm, "C1", "KVM_ENABLE_CAP: capability %ld not supported",
+		       cap);
+		return -S2MT_EINVAL;
+	}
+	if (!vm->kvm->host->caps.mte) {
+		VM_WHY(vm, "K6", "K6: the host has no MTE");
+		return -S2MT_EINVAL;
+	}
+	if (vm->nr_vcpus) {
+		VM_WHY(vm, "K6", "K6: MTE must be enabled before any vCPU");
+		return -S2MT_EBUSY;
+	}
+	vm->mte = true;
+	return 0;
+}
+
+int s2mt_vm_create_vcpu(struct s2mt_vm *vm)
+{
+	return (int)vm->nr_vcpus++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memslots (M1-M4)                                                    */
+/* ------------------------------------------------------------------ */
+
+static struct s2mt_memslot *slot_by_id(struct s2mt_vm *vm, uint32_t slot)
+{
+	for (size_t i = 0; i < vm->nr_slots; i++)
+		if (vm->slots[i].slot == slot)
+			return &vm->slots[i];
+	return NULL;
+}
+
+const struct s2mt_memslot *s2mt_vm_slot_by_id(const struct s2mt_vm *vm,
+					      uint32_t slot)
+{
+	return slot_by_id((struct s2mt_vm *)vm, slot);
+}
+
+const struct s2mt_memslot *s2mt_vm_find_slot(const struct s2mt_vm *vm,
+					     uint64_t ipa)
+{
+	size_t lo = 0, hi = vm->nr_slots;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct s2mt_memslot *s = &vm->slots[mid];
+
+		if (ipa < s->gpa)
+			hi = mid;
+		else if (ipa >= s->gpa + s->size)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static void sort_slots(struct s2mt_vm *vm)
+{
+	/* Insertion sort: few slots, nearly sorted. */
+	for (size_t i = 1; i < vm->nr_slots; i++) {
+		struct s2mt_memslot s = vm->slots[i];
+		size_t j = i;
+
+		while (j && vm->slots[j - 1].gpa > s.gpa) {
+			vm->slots[j] = vm->slots[j - 1];
+			j--;
+		}
+		vm->slots[j] = s;
+	}
+}
+
+static bool overlaps_other(const struct s2mt_vm *vm, uint32_t id,
+			   uint64_t gpa, uint64_t size,
+			   const struct s2mt_memslot **other)
+{
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		const struct s2mt_memslot *s = &vm->slots[i];
+
+		if (s->slot == id)
+			continue;
+		if (gpa < s->gpa + s->size && s->gpa < gpa + size) {
+			*other = s;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void unmap_ipa(struct s2mt_vm *vm, uint64_t ipa, uint64_t size)
+{
+	int err = s2mt_pgt_unmap(&vm->pgt, ipa, size);
+
+	if (err)
+		abort(); /* host allocation failure: nothing sane to do */
+}
+
+enum change { CREATE, DELETE, MOVE, FLAGS_ONLY };
+
+/* kvm_arch_prepare_memory_region(): A2/M3 over the slot's VMAs. */
+static int arch_prepare(struct s2mt_vm *vm, enum change change, uint64_t gpa,
+			uint64_t size, uint64_t hva, uint32_t flags)
+{
+	const struct s2mt_host *host = vm->kvm->host;
+	uint64_t end = hva + size;
+
+	if (change == DELETE)
+		return 0;
+	if (gpa + size > (1ULL << vm->ipa_bits)) {
+		VM_WHY(vm, "M3",
+		       "M3: slot end %#llx is beyond the VM's %u-bit IPA space",
+		       (unsigned long long)(gpa + size), vm->ipa_bits);
+		return -S2MT_EFAULT;
+	}
+	/* Holes between VMAs are skipped here; they fault later (M3). */
+	while (hva < end) {
+		const struct s2mt_vma *vma =
+			s2mt_mm_find_vma_intersection(vm->kvm->mm, hva, end);
+		struct s2mt_policy_in in;
+		struct s2mt_policy_out out;
+
+		if (!vma)
+			break;
+		in = (struct s2mt_policy_in){
+			.op = S2MT_POLICY_REGISTER,
+			.era = (uint8_t)host->era,
+			.host = host->caps,
+			.vm_mte = vm->mte,
+			.memclass = (uint8_t)s2mt_vma_memclass(host, vma),
+			.vm_flags = vma->flags,
+			.attrindx = vma->attrindx,
+			.slot_flags = flags,
+			.vma_start = vma->start,
+			.vma_end = vma->end,
+		};
+		if (s2mt_policy(&in, &out)) {
+			VM_WHY(vm, out.rule, "%s", out.reason);
+			return out.err;
+		}
+		hva = vma->end < end ? vma->end : end;
+	}
+	return 0;
+}
+
+static int set_memory_region(struct s2mt_vm *vm,
+			     const struct s2mt_userspace_memory_region2 *mem,
+			     bool v2)
+{
+	uint32_t valid = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
+	uint16_t as_id = (uint16_t)(mem->slot >> 16), id = (uint16_t)mem->slot;
+	uint64_t npages = mem->memory_size / PAGE_SIZE;
+	struct s2mt_memslot *old;
+	enum change change;
+	int err;
+
+	/* M1: arm64 has no private memory for these VMs, so GUEST_MEMFD is
+	 * refused like any unknown bit (and the old ioctl never had it). */
+	(void)v2;
+	if (mem->flags & ~valid) {
+		VM_WHY(vm, "M1", "M1: unknown or unsupported memslot flags %#x",
+		       mem->flags & ~valid);
+		return -S2MT_EINVAL;
+	}
+	/* M2, in the kernel's order. */
+	if (mem->memory_size & (PAGE_SIZE - 1)) {
+		VM_WHY(vm, "M2", "M2: memory_size %#llx is not page aligned",
+		       (unsigned long long)mem->memory_size);
+		return -S2MT_EINVAL;
+	}
+	if (mem->guest_phys_addr & (PAGE_SIZE - 1)) {
+		VM_WHY(vm, "M2", "M2: guest_phys_addr %#llx is not page aligned",
+		       (unsigned long long)mem->guest_phys_addr);
+		return -S2MT_EINVAL;
+	}
+	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	    mem->userspace_addr + mem->memory_size < mem->userspace_addr ||
+	    mem->userspace_addr + mem->memory_size > S2MT_TASK_SIZE) {
+		VM_WHY(vm, "M2",
+		       "M2: userspace_addr %#llx is not page aligned or the "
+		       "range leaves the user address space",
+		       (unsigned long long)mem->userspace_addr);
+		return -S2MT_EINVAL;
+	}
+	if (as_id >= 1 || id >= S2MT_KVM_USER_MEM_SLOTS) {
+		VM_WHY(vm, "M2",
+		       "M2: slot %#x: address space %u (arm64 has 1) or id %u "
+		       "(limit %d)",
+		       mem->slot, as_id, id, S2MT_KVM_USER_MEM_SLOTS);
+		return -S2MT_EINVAL;
+	}
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr) {
+		VM_WHY(vm, "M2", "M2: guest_phys_addr + memory_size wraps");
+		return -S2MT_EINVAL;
+	}
+	if (npages > S2MT_KVM_MEM_MAX_NR_PAGES) {
+		VM_WHY(vm, "M2", "M2: %llu pages exceed KVM_MEM_MAX_NR_PAGES",
+		       (unsigned long long)npages);
+		return -S2MT_EINVAL;
+	}
+
+	old = slot_by_id(vm, mem->slot);
+	if (!mem->memory_size) {
+		if (!old) {
+			VM_WHY(vm, "M2", "M2: delete of slot %u, which does "
+					 "not exist",
+			       mem->slot);
+			return -S2MT_EINVAL;
+		}
+		change = DELETE;
+	} else if (!old) {
+		change = CREATE;
+	} else {
+		if (mem->userspace_addr != old->hva ||
+		    mem->memory_size != old->size ||
+		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY)) {
+			VM_WHY(vm, "M2",
+			       "M2: slot %u exists: its userspace_addr, size "
+			       "and READONLY flag cannot change",
+			       mem->slot);
+			return -S2MT_EINVAL;
+		}
+		if (mem->guest_phys_addr != old->gpa)
+			change = MOVE;
+		else if (mem->flags != old->flags)
+			change = FLAGS_ONLY;
+		else
+			return 0;
+	}
+	if (change == CREATE || change == MOVE) {
+		const struct s2mt_memslot *other;
+
+		if (overlaps_other(vm, mem->slot, mem->guest_phys_addr,
+				   mem->memory_size, &other)) {
+			VM_WHY(vm, "M2",
+			       "M2: [%#llx, %#llx) overlaps slot %u at "
+			       "[%#llx, %#llx)",
+			       (unsigned long long)mem->guest_phys_addr,
+			       (unsigned long long)(mem->guest_phys_addr +
+						    mem->memory_size),
+			       other->slot, (unsigned long long)other->gpa,
+			       (unsigned long long)(other->gpa + other->size));
+			return -S2MT_EEXIST;
+		}
+	}
+	err = arch_prepare(vm, change, mem->guest_phys_addr, mem->memory_size,
+			   mem->userspace_addr, mem->flags);
+	if (err)
+		return err;
+
+	/* Commit: nothing below can fail (M4). */
+	switch (change) {
+	case DELETE:
+		unmap_ipa(vm, old->gpa, old->size);
+		free(old->dirty_bitmap);
+		*old = vm->slots[--vm->nr_slots];
+		sort_slots(vm);
+		VM_WHY(vm, "M2", "M2: slot %u deleted, its stage-2 unmapped",
+		       mem->slot);
+		break;
+	case CREATE: {
+		struct s2mt_memslot s = {
+			.slot = mem->slot,
+			.flags = mem->flags,
+			.gpa = mem->guest_phys_addr,
+			.size = mem->memory_size,
+			.hva = mem->userspace_addr,
+		};
+
+		if (s.flags & KVM_MEM_LOG_DIRTY_PAGES)
+			s.dirty_bitmap = calloc((npages + 63) / 64, 8);
+		vm->slots = grow(vm->slots, &vm->cap_slots, vm->nr_slots + 1,
+				 sizeof(*vm->slots));
+		vm->slots[vm->nr_slots++] = s;
+		sort_slots(vm);
+		VM_WHY(vm, "M3", "M3: slot %u created", mem->slot);
+		break;
+	}
+	case MOVE:
+		unmap_ipa(vm, old->gpa, old->size);
+		old->gpa = mem->guest_phys_addr;
+		old->flags = mem->flags;
+		sort_slots(vm);
+		VM_WHY(vm, "M2", "M2: slot %u moved, its old stage-2 unmapped",
+		       mem->slot);
+		break;
+	case FLAGS_ONLY:
+		if ((mem->flags & KVM_MEM_LOG_DIRTY_PAGES) &&
+		    !(old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+			/* K7: logging starts by write-protecting the slot. */
+			old->dirty_bitmap = calloc((npages + 63) / 64, 8);
+			if (s2mt_pgt_restrict_perms(&vm->pgt, old->gpa,
+						    old->size, S2MT_PROT_W))
+				abort();
+		} else if (!(mem->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+			free(old->dirty_bitmap);
+			old->dirty_bitmap = NULL;
+		}
+		old->flags = mem->flags;
+		VM_WHY(vm, "K7", "K7: slot %u flags now %#x", mem->slot,
+		       mem->flags);
+		break;
+	}
+	return 0;
+}
+
+int s2mt_vm_set_user_memory_region(struct s2mt_vm *vm,
+				   const struct s2mt_userspace_memory_region *r)
+{
+	struct s2mt_userspace_memory_region2 r2 = {
+		.slot = r->slot,
+		.flags = r->flags,
+		.guest_phys_addr = r->guest_phys_addr,
+		.memory_size = r->memory_size,
+		.userspace_addr = r->userspace_addr,
+	};
+
+	return set_memory_region(vm, &r2, false);
+}
+
+int s2mt_vm_set_user_memory_region2(
+	struct s2mt_vm *vm, const struct s2mt_userspace_memory_region2 *r)
+{
+	return set_memory_region(vm, r, true);
+}
+
+int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot,
+			  uint64_t *bitmap)
+{
+	struct s2mt_memslot *s = slot_by_id(vm, slot);
+	uint64_t npages, words;
+
+	if (!s) {
+		VM_WHY(vm, "K7", "K7: no slot %u", slot);
+		return -S2MT_ENOENT;
+	}
+	if (!s->dirty_bitmap) {
+		VM_WHY(vm, "K7", "K7: slot %u is not dirty-logging", slot);
+		return -S2MT_EINVAL;
+	}
+	npages = s->size / PAGE_SIZE;
+	words = (npages + 63) / 64;
+	memcpy(bitmap, s->dirty_bitmap, words * 8);
+	for (uint64_t i = 0; i < npages; i++)
+		if (s->dirty_bitmap[i / 64] & (1ULL << (i % 64))) {
+			/* K7: write-protect again to catch the next write. */
+			if (s2mt_pgt_restrict_perms(&vm->pgt,
+						    s->gpa + i * PAGE_SIZE,
+						    PAGE_SIZE, S2MT_PROT_W))
+				abort();
+		}
+	memset(s->dirty_bitmap, 0, words * 8);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The MMU notifier (K8)                                               */
+/* ------------------------------------------------------------------ */
+
+static void mmu_notifier_invalidate(void *arg, uint64_t start, uint64_t end)
+{
+	struct s2mt_vm *vm = arg;
+	bool hit = false;
+
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		const struct s2mt_memslot *s = &vm->slots[i];
+		uint64_t lo = start > s->hva ? start : s->hva;
+		uint64_t hi = end < s->hva + s->size ? end : s->hva + s->size;
+
+		if (lo >= hi)
+			continue;
+		hit = true;
+		lo &= ~(PAGE_SIZE - 1);
+		hi = (hi + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+		unmap_ipa(vm, s->gpa + (lo - s->hva), hi - lo);
+	}
+	if (hit) {
+		vm->stats.invalidations++;
+		vm->mmu_invalidate_seq++;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The fault path                                                      */
+/* ------------------------------------------------------------------ */
+
+static const char *const outcome_names[] = {
+	[S2MT_FAULT_MAPPED] = "mapped",
+	[S2MT_FAULT_PERM_RELAXED] = "permission relaxed",
+	[S2MT_FAULT_SPURIOUS] = "spurious",
+	[S2MT_FAULT_MMIO_EXIT] = "MMIO exit",
+	[S2MT_FAULT_EFAULT] = "-EFAULT",
+	[S2MT_FAULT_INJECT_IABT] = "instruction abort injected",
+	[S2MT_FAULT_INJECT_DABT] = "data abort injected",
+	[S2MT_FAULT_RETRY] = "retry",
+};
+
+const char *s2mt_fault_outcome_name(unsigned outcome)
+{
+	return outcome < sizeof(outcome_names) / sizeof(outcome_names[0]) ?
+		       outcome_names[outcome] :
+		       "?";
+}
+
+/* fault_supports_stage2_huge_mapping(): the block must fit the slot, with
+ * GPA and HVA at the same offset inside it (K4). */
+static bool slot_fits_block(const struct s2mt_memslot *s, uint64_t hva,
+			    uint64_t size)
+{
+	uint64_t start = hva & ~(size - 1);
+
+	if ((s->gpa & (size - 1)) != (s->hva & (size - 1)))
+		return false;
+	return start >= s->hva && start + size <= s->hva + s->size;
+}
+
+/* get_vma_page_shift(). The VMA-end test is the kernel's own:
+ * ALIGN(hva, size) <= vm_end, which holds trivially when hva is itself
+ * block-aligned (SPEC K4 states the stricter "block inside the VMA"). */
+static uint64_t vma_page_size(const struct s2mt_vma *vma, uint64_t hva)
+{
+	static const uint64_t sizes[] = { S2MT_SIZE_1G, S2MT_SIZE_2M };
+
+	if ((vma->flags & S2MT_VM_HUGETLB) && !(vma->flags & S2MT_VM_PFNMAP))
+		return vma->backing == S2MT_BACK_HUGETLB_1G ? S2MT_SIZE_1G :
+							      S2MT_SIZE_2M;
+	if (!(vma->flags & S2MT_VM_PFNMAP))
+		return PAGE_SIZE;
+	for (size_t i = 0; i < 2; i++) {
+		uint64_t size = sizes[i];
+		uint64_t pa = vma->pa + (hva - vma->start);
+		uint64_t down = hva & ~(size - 1);
+		uint64_t up = (hva + size - 1) & ~(size - 1);
+
+		if ((hva & (size - 1)) == (pa & (size - 1)) &&
+		    down >= vma->start && up <= vma->end)
+			return size;
+	}
+	return PAGE_SIZE;
+}
+
+/* K4: the leaf size for this fault. */
+static uint64_t fault_map_size(const struct s2mt_memslot *slot,
+			       const struct s2mt_vma *vma, uint64_t hva,
+			       const struct s2mt_policy_out *pol,
+			       bool fault_is_perm, uint64_t fault_granule)
+{
+	bool force_pte = slot->flags & KVM_MEM_LOG_DIRTY_PAGES;
+	uint64_t size = force_pte ? PAGE_SIZE : vma_page_size(vma, hva);
+
+	if (size == S2MT_SIZE_1G && !slot_fits_block(slot, hva, size))
+		size = S2MT_SIZE_2M;
+	if (size == S2MT_SIZE_2M && !slot_fits_block(slot, hva, size)) {
+		size = PAGE_SIZE;
+		force_pte = true;
+	}
+	if (size == PAGE_SIZE && !(force_pte || pol->no_block_upgrade)) {
+		if (fault_is_perm && fault_granule > PAGE_SIZE)
+			size = fault_granule;
+		else if (vma->backing == S2MT_BACK_THP &&
+			 slot_fits_block(slot, hva, S2MT_SIZE_2M))
+			size = S2MT_SIZE_2M; /* transparent_hugepage_adjust */
+	}
+	return size;
+}
+
+static void mark_dirty(const struct s2mt_memslot *s, uint64_t ipa)
+{
+	uint64_t page;
+
+	if (!s->dirty_bitmap)
+		return;
+	page = (ipa - s->gpa) / PAGE_SIZE;
+	s->dirty_bitmap[page / 64] |= 1ULL << (page % 64);
+}
+
+static int finish(struct s2mt_vm *vm, struct s2mt_fault *out, unsigned outcome,
+		  int err, const char *rule)
+{
+	out->outcome = (uint8_t)outcome;
+	out->err = err;
+	out->rule = rule;
+	switch (outcome) {
+	case S2MT_FAULT_MAPPED:
+		vm->stats.mapped++;
+		break;
+	case S2MT_FAULT_PERM_RELAXED:
+		vm->stats.perm_relaxed++;
+		break;
+	case S2MT_FAULT_SPURIOUS:
+		vm->stats.spurious++;
+		break;
+	case S2MT_FAULT_MMIO_EXIT:
+		vm->stats.mmio_exits++;
+		break;
+	case S2MT_FAULT_EFAULT:
+		vm->stats.efaults++;
+		break;
+	case S2MT_FAULT_INJECT_IABT:
+	case S2MT_FAULT_INJECT_DABT:
+		vm->stats.injected_aborts++;
+		break;
+	case S2MT_FAULT_RETRY:
+		vm->stats.retries++;
+		break;
+	}
+	snprintf(vm->why, sizeof(vm->why), "%s", out->reason);
+	vm->rule = rule;
+	return err;
+}
+
+#define OUT_WHY(out, ...) snprintf((out)->reason, sizeof((out)->reason), __VA_ARGS__)
+
+static bool access_allowed(const struct s2mt_leaf *leaf, unsigned access)
+{
+	switch (access) {
+	case S2MT_ACCESS_WRITE:
+		return leaf->s2ap & 2;
+	case S2MT_ACCESS_EXEC:
+		return (leaf->s2ap & 1) && leaf->xn == 0;
+	default:
+		return leaf->s2ap & 1;
+	}
+}
+
+int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
+			struct s2mt_fault *out)
+{
+	const struct s2mt_host *host = vm->kvm->host;
+	const struct s2mt_memslot *slot;
+	const struct s2mt_vma *vma;
+	struct s2mt_policy_in in;
+	struct s2mt_leaf leaf;
+	uint64_t seq, size, map_ipa, map_hva, pa, dclean0, iinval0;
+	bool fault_is_perm = false;
+	uint64_t fault_granule = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->slot = -1;
+	if (access != S2MT_ACCESS_READ && access != S2MT_ACCESS_WRITE &&
+	    access != S2MT_ACCESS_EXEC) {
+		VM_WHY(vm, "model", "model: access must be read, write or exec");
+		return -S2MT_EINVAL;
+	}
+	vm->stats.faults++;
+	ipa &= ~(PAGE_SIZE - 1);
+	if (ipa >= (1ULL << vm->ipa_bits)) {
+		OUT_WHY(out, "A2: IPA %#llx is beyond the VM's %u-bit IPA "
+			     "space; KVM injects an address size fault",
+			(unsigned long long)ipa, vm->ipa_bits);
+		return finish(vm, out, S2MT_FAULT_INJECT_DABT, 0, "A2");
+	}
+	slot = s2mt_vm_find_slot(vm, ipa);
+	if (!slot) {
+		if (access == S2MT_ACCESS_EXEC) {
+			OUT_WHY(out, "K3: instruction fetch from IPA %#llx, "
+				     "which no memslot covers; KVM injects an "
+				     "instruction abort",
+				(unsigned long long)ipa);
+			return finish(vm, out, S2MT_FAULT_INJECT_IABT,
+				      -S2MT_ENOEXEC, "K3");
+		}
+		OUT_WHY(out, "M2: no memslot covers IPA %#llx: KVM_EXIT_MMIO "
+			     "to the VMM",
+			(unsigned long long)ipa);
+		return finish(vm, out, S2MT_FAULT_MMIO_EXIT, 0, "M2");
+	}
+	out->slot = (int)slot->slot;
+	out->hva = slot->hva + (ipa - slot->gpa);
+	if (access == S2MT_ACCESS_WRITE && (slot->flags & KVM_MEM_READONLY)) {
+		OUT_WHY(out, "M1: write to READONLY slot %u: KVM_EXIT_MMIO",
+			slot->slot);
+		return finish(vm, out, S2MT_FAULT_MMIO_EXIT, 0, "M1");
+	}
+	if (!s2mt_pgt_lookup(&vm->pgt, ipa, &leaf)) {
+		if (access_allowed(&leaf, access)) {
+			out->has_leaf = true;
+			out->leaf = leaf;
+			OUT_WHY(out, "already mapped with that permission");
+			return finish(vm, out, S2MT_FAULT_SPURIOUS, 0, "K8");
+		}
+		fault_is_perm = true;
+		fault_granule = leaf.size;
+	}
+
+	/* K8: sample the invalidation sequence before looking at the VMA. */
+	seq = vm->mmu_invalidate_seq;
+	vma = s2mt_mm_find_vma(vm->kvm->mm, out->hva);
+	if (!vma) {
+		OUT_WHY(out, "K8: no VMA at HVA %#llx any more: the host "
+			     "mapping is gone, KVM_RUN returns -EFAULT",
+			(unsigned long long)out->hva);
+		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT, "K8");
+	}
+	in = (struct s2mt_policy_in){
+		.op = S2MT_POLICY_FAULT,
+		.era = (uint8_t)host->era,
+		.host = host->caps,
+		.vm_mte = vm->mte,
+		.memclass = (uint8_t)s2mt_vma_memclass(host, vma),
+		.vm_flags = vma->flags,
+		.attrindx = vma->attrindx,
+		.access = (uint8_t)access,
+		.slot_flags = slot->flags,
+		.vma_start = vma->start,
+		.vma_end = vma->end,
+	};
+	err = s2mt_policy(&in, &out->policy);
+	snprintf(out->reason, sizeof(out->reason), "%s", out->policy.reason);
+	if (err == -S2MT_ENOEXEC)
+		return finish(vm, out, S2MT_FAULT_INJECT_IABT, err,
+			      out->policy.rule);
+	if (err)
+		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT,
+			      out->policy.rule);
+
+	size = fault_map_size(slot, vma, out->hva, &out->policy, fault_is_perm,
+			      fault_granule);
+	map_ipa = ipa & ~(size - 1);
+	map_hva = out->hva & ~(size - 1);
+	pa = vma->pa + (map_hva - vma->start);
+
+	if (vm->race)
+		vm->race(vm, ipa, vm->race_arg);
+	if (vm->mmu_invalidate_seq != seq) {
+		OUT_WHY(out, "K8: the host mapping changed while the fault was "
+			     "resolved (mmu_invalidate_seq); retry");
+		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "K8");
+	}
+
+	dclean0 = vm->stats.dclean_bytes;
+	iinval0 = vm->stats.iinval_bytes;
+	if (fault_is_perm && size == fault_granule) {
+		err = s2mt_pgt_relax_perms(&vm->pgt, map_ipa, size,
+					   out->policy.prot.perm);
+		if (err)
+			abort();
+		out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
+		out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
+		if (access == S2MT_ACCESS_WRITE)
+			mark_dirty(slot, ipa);
+		out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
+		return finish(vm, out, S2MT_FAULT_PERM_RELAXED, 0,
+			      out->policy.rule);
+	}
+	err = s2mt_pgt_map(&vm->pgt, map_ipa, size, pa, out->policy.prot,
+			   size);
+	if (err) {
+		OUT_WHY(out, "model: stage-2 map failed: %s", vm->pgt.why);
+		return finish(vm, out, S2MT_FAULT_EFAULT, err, "model");
+	}
+	out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
+	out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
+	if (access == S2MT_ACCESS_WRITE &&
+	    (out->policy.prot.perm & S2MT_PROT_W))
+		mark_dirty(slot, ipa);
+	out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
+	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
+}
