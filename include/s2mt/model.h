@@ -60,7 +60,7 @@
 #endif
 #ifndef KVM_VM_TYPE_ARM_IPA_SIZE_MASK
 #define KVM_VM_TYPE_ARM_IPA_SIZE_MASK 0xffULL
-#define KVM_VM_TYPE_ARM_IPA_SIZE(x) ((x) & KVM_VM_TYPE_ARM_IPA_SIZE_MASK)
+#define KVM_VM_TYPE_ARM_IPA_SIZE(x) ((x)&KVM_VM_TYPE_ARM_IPA_SIZE_MASK)
 #endif
 
 /* KVM_USER_MEM_SLOTS on arm64 (SHRT_MAX, no internal slots). */
@@ -315,8 +315,7 @@ int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
 		     unsigned prot);
 
 /* The VMA containing hva, or NULL. */
-const struct s2mt_vma *s2mt_mm_find_vma(const struct s2mt_mm *mm,
-					uint64_t hva);
+const struct s2mt_vma *s2mt_mm_find_vma(const struct s2mt_mm *mm, uint64_t hva);
 /* The first VMA intersecting [start, end), or NULL (find_vma_intersection). */
 const struct s2mt_vma *s2mt_mm_find_vma_intersection(const struct s2mt_mm *mm,
 						     uint64_t start,
@@ -378,8 +377,8 @@ struct s2mt_cmo {
 };
 
 struct s2mt_vm_stats {
-	uint64_t faults, mapped, spurious, perm_relaxed, mmio_exits,
-		efaults, injected_aborts, retries;
+	uint64_t faults, mapped, spurious, perm_relaxed, mmio_exits, efaults,
+		injected_aborts, retries;
 	uint64_t tlbi_ipa, tlbi_vmid;
 	uint64_t dclean_bytes, iinval_bytes, cmo_impossible_bytes;
 	uint64_t leaves_by_level[4];
@@ -393,8 +392,7 @@ struct s2mt_unclean_leaf {
 
 /* Test hook: runs after the fault path sampled mmu_invalidate_seq and
  * before it takes the MMU lock (K8: let a test change the VMA here). */
-typedef void (*s2mt_fault_race_fn)(struct s2mt_vm *vm, uint64_t ipa,
-				   void *arg);
+typedef void (*s2mt_fault_race_fn)(struct s2mt_vm *vm, uint64_t ipa, void *arg);
 
 struct s2mt_vm {
 	struct s2mt_kvm *kvm;
@@ -429,8 +427,8 @@ int s2mt_vm_enable_cap(struct s2mt_vm *vm, long cap);
 int s2mt_vm_create_vcpu(struct s2mt_vm *vm);
 
 /* KVM_SET_USER_MEMORY_REGION and ...2 with M1-M4. */
-int s2mt_vm_set_user_memory_region(struct s2mt_vm *vm,
-				   const struct s2mt_userspace_memory_region *r);
+int s2mt_vm_set_user_memory_region(
+	struct s2mt_vm *vm, const struct s2mt_userspace_memory_region *r);
 int s2mt_vm_set_user_memory_region2(
 	struct s2mt_vm *vm, const struct s2mt_userspace_memory_region2 *r);
 
@@ -443,8 +441,7 @@ const struct s2mt_memslot *s2mt_vm_slot_by_id(const struct s2mt_vm *vm,
 /* KVM_GET_DIRTY_LOG: copies and clears the slot's bitmap, and write-protects
  * the pages that were dirty again (K7). -ENOENT without such a slot,
  * -EINVAL when the slot is not logging. bitmap holds size/4K bits. */
-int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot,
-			  uint64_t *bitmap);
+int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot, uint64_t *bitmap);
 
 /* What a guest access that missed stage 2 ends in. */
 enum s2mt_fault_outcome {

@@ -44,12 +44,12 @@ struct found {
 
 /* Adds a hazard, merging it into the previous one when it continues it
  * (same id and VM, contiguous IPA and PA) so 4 KiB leaves read as ranges. */
-static void add(struct found *f, unsigned id, struct s2mt_vm *vm,
-		uint64_t ipa, uint64_t size, uint64_t pa, const char *fmt, ...)
+static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
+		uint64_t size, uint64_t pa, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
-static void add(struct found *f, unsigned id, struct s2mt_vm *vm,
-		uint64_t ipa, uint64_t size, uint64_t pa, const char *fmt, ...)
+static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
+		uint64_t size, uint64_t pa, const char *fmt, ...)
 {
 	va_list ap;
 	struct s2mt_hazard *prev;
@@ -85,8 +85,8 @@ static bool s2_uncached(uint8_t memattr, bool fwb)
 	if (s2mt_s2_decode(memattr, fwb, &t))
 		return true; /* reserved: never count it as cacheable */
 	return t.kind == S2MT_S2_DEVICE ||
-	       (t.kind == S2MT_S2_NORMAL && t.inner == S2MT_CACHE_NC &&
-		t.outer == S2MT_CACHE_NC);
+		(t.kind == S2MT_S2_NORMAL && t.inner == S2MT_CACHE_NC &&
+		 t.outer == S2MT_CACHE_NC);
 }
 
 static bool s2_device(uint8_t memattr, bool fwb)
@@ -218,8 +218,8 @@ static void check_leaf(const struct s2mt_kvm *kvm, struct s2mt_vm *vm,
 	char name[48], what[192];
 
 	s2mt_s2_name(lf->memattr, fwb, name, sizeof(name));
-	if (uncached && cacheable_alias(kvm, lf->pa, lf->size, what,
-					sizeof(what)))
+	if (uncached &&
+	    cacheable_alias(kvm, lf->pa, lf->size, what, sizeof(what)))
 		add(f, S2MT_Z1, vm, lf->ipa, lf->size, lf->pa,
 		    "stage-2 %s but %s maps PA %#llx cacheable: guest reads "
 		    "can miss dirty host cache lines",
@@ -304,8 +304,8 @@ static void check_z5(struct leaves *all, struct found *f)
 static void check_z8(const struct s2mt_kvm *kvm, struct s2mt_vm *vm,
 		     const struct s2mt_migration_target *t, struct found *f)
 {
-	bool ok = t->era >= S2MT_ERA_6_17 &&
-		  s2mt_host_cacheable_pfnmap(&t->caps);
+	bool ok =
+		t->era >= S2MT_ERA_6_17 && s2mt_host_cacheable_pfnmap(&t->caps);
 
 	if (ok)
 		return;
@@ -327,14 +327,14 @@ static void check_z8(const struct s2mt_kvm *kvm, struct s2mt_vm *vm,
 				    S2MT_MEM_PFN_OUTSIDE) {
 				s2mt_vma_describe(kvm->host, v, d, sizeof(d));
 				add(f, S2MT_Z8, vm, s->gpa, 0, 0,
-				    "slot %u uses cacheable PFNMAP memory (%s); "
+				    "slot %u uses cacheable PFNMAP memory "
+				    "(%s); "
 				    "target %s (%s) %s",
-				    s->slot, d, t->name,
-				    s2mt_era_name(t->era),
-				    t->era < S2MT_ERA_6_17 ?
-					    "has no capability 243" :
-					    "reports capability 243 = 0 (no "
-					    "FEAT_S2FWB+DIC)");
+				    s->slot, d, t->name, s2mt_era_name(t->era),
+				    t->era < S2MT_ERA_6_17
+					    ? "has no capability 243"
+					    : "reports capability 243 = 0 (no "
+					      "FEAT_S2FWB+DIC)");
 				break;
 			}
 			hva = v->end;
@@ -354,8 +354,8 @@ int s2mt_check_hazards(const struct s2mt_kvm *kvm,
 		size_t first = all.nr;
 
 		all.vm = vm;
-		s2mt_pgt_walk(&vm->pgt, 0, 1ULL << vm->ipa_bits,
-			      S2MT_WALK_LEAF, collect, &all);
+		s2mt_pgt_walk(&vm->pgt, 0, 1ULL << vm->ipa_bits, S2MT_WALK_LEAF,
+			      collect, &all);
 		for (size_t i = first; i < all.nr; i++)
 			check_leaf(kvm, vm, &all.v[i].leaf, &f);
 		if (target)

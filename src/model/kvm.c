@@ -30,8 +30,7 @@ static void set_why(char *why, const char **rulep, const char *rule,
 }
 
 #define VM_WHY(vm, id, ...) set_why((vm)->why, &(vm)->rule, id, __VA_ARGS__)
-#define KVM_WHY(kvm, id, ...) \
-	set_why((kvm)->why, &(kvm)->rule, id, __VA_ARGS__)
+#define KVM_WHY(kvm, id, ...) set_why((kvm)->why, &(kvm)->rule, id, __VA_ARGS__)
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
@@ -148,9 +147,9 @@ static void unclean_remove(struct s2mt_vm *vm, uint64_t pa, uint64_t size)
 			};
 
 			u->size = pa - u->pa;
-			vm->unclean = grow(vm->unclean, &vm->cap_unclean,
-					   vm->nr_unclean + 1,
-					   sizeof(*vm->unclean));
+			vm->unclean =
+				grow(vm->unclean, &vm->cap_unclean,
+				     vm->nr_unclean + 1, sizeof(*vm->unclean));
 			vm->unclean[vm->nr_unclean++] = right;
 			i++;
 		} else if (u->pa < pa) {
@@ -200,14 +199,13 @@ static bool desc_leaf(uint64_t d, unsigned level)
 {
 	if (!(d & S2MT_PTE_VALID))
 		return false;
-	return level == 3 ? (d & S2MT_PTE_TABLE) != 0 :
-			    !(d & S2MT_PTE_TABLE);
+	return level == 3 ? (d & S2MT_PTE_TABLE) != 0 : !(d & S2MT_PTE_TABLE);
 }
 
 /* Z3: a cacheable leaf on a host without FWB must follow a successful
  * clean of its whole range (K5). */
-static void env_pte_store(void *ctx, uint64_t ipa, unsigned level,
-			  uint64_t old, uint64_t new)
+static void env_pte_store(void *ctx, uint64_t ipa, unsigned level, uint64_t old,
+			  uint64_t new)
 {
 	struct s2mt_vm *vm = ctx;
 	struct s2mt_leaf leaf;
@@ -223,9 +221,9 @@ static void env_pte_store(void *ctx, uint64_t ipa, unsigned level,
 	prot.memattr = leaf.memattr;
 	if (vm->pgt.cfg.fwb || !s2mt_prot_cacheable(prot, false))
 		return;
-	if (desc_leaf(old, level) && ((old ^ new) & ~(S2MT_PTE_S2AP_R |
-						      S2MT_PTE_S2AP_W |
-						      S2MT_PTE_XN_MASK)) == 0)
+	if (desc_leaf(old, level) &&
+	    ((old ^ new) &
+	     ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK)) == 0)
 		return; /* a permission change, not an install */
 	if (!(vm->last_dclean_done && vm->last_dclean_pa <= leaf.pa &&
 	      vm->last_dclean_pa + vm->last_dclean_size >=
@@ -277,8 +275,7 @@ void s2mt_kvm_close(struct s2mt_kvm *kvm)
 		s2mt_vm_destroy(kvm->vms[kvm->nr_vms - 1]);
 }
 
-static long check_extension(struct s2mt_kvm *kvm, struct s2mt_vm *vm,
-			    long cap)
+static long check_extension(struct s2mt_kvm *kvm, struct s2mt_vm *vm, long cap)
 {
 	const struct s2mt_host *host = kvm->host;
 
@@ -334,7 +331,8 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 		ipa = S2MT_KVM_DEFAULT_IPA_BITS;
 	if (ipa < 32 || ipa > kvm->host->ipa_limit) {
 		KVM_WHY(kvm, "A2",
-			"A2: IPA size %u outside 32..%u (KVM_CAP_ARM_VM_IPA_SIZE)",
+			"A2: IPA size %u outside 32..%u "
+			"(KVM_CAP_ARM_VM_IPA_SIZE)",
 			ipa, kvm->host->ipa_limit);
 		return -S2MT_EINVAL;
 	}
@@ -362,8 +360,8 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 		return err;
 	}
 	err = s2mt_mm_register_notifier(
-		kvm->mm, &(struct s2mt_mm_notifier){ mmu_notifier_invalidate,
-						     vm });
+		kvm->mm,
+		&(struct s2mt_mm_notifier){ mmu_notifier_invalidate, vm });
 	if (err) {
 		s2mt_pgt_destroy(&vm->pgt);
 		free(vm);
@@ -471,9 +469,8 @@ static void sort_slots(struct s2mt_vm *vm)
 	}
 }
 
-static bool overlaps_other(const struct s2mt_vm *vm, uint32_t id,
-			   uint64_t gpa, uint64_t size,
-			   const struct s2mt_memslot **other)
+static bool overlaps_other(const struct s2mt_vm *vm, uint32_t id, uint64_t gpa,
+			   uint64_t size, const struct s2mt_memslot **other)
 {
 	for (size_t i = 0; i < vm->nr_slots; i++) {
 		const struct s2mt_memslot *s = &vm->slots[i];
@@ -569,7 +566,8 @@ static int set_memory_region(struct s2mt_vm *vm,
 		return -S2MT_EINVAL;
 	}
 	if (mem->guest_phys_addr & (PAGE_SIZE - 1)) {
-		VM_WHY(vm, "M2", "M2: guest_phys_addr %#llx is not page aligned",
+		VM_WHY(vm, "M2",
+		       "M2: guest_phys_addr %#llx is not page aligned",
 		       (unsigned long long)mem->guest_phys_addr);
 		return -S2MT_EINVAL;
 	}
@@ -602,8 +600,9 @@ static int set_memory_region(struct s2mt_vm *vm,
 	old = slot_by_id(vm, mem->slot);
 	if (!mem->memory_size) {
 		if (!old) {
-			VM_WHY(vm, "M2", "M2: delete of slot %u, which does "
-					 "not exist",
+			VM_WHY(vm, "M2",
+			       "M2: delete of slot %u, which does "
+			       "not exist",
 			       mem->slot);
 			return -S2MT_EINVAL;
 		}
@@ -724,8 +723,7 @@ int s2mt_vm_set_user_memory_region2(
 	return set_memory_region(vm, r, true);
 }
 
-int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot,
-			  uint64_t *bitmap)
+int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot, uint64_t *bitmap)
 {
 	struct s2mt_memslot *s = slot_by_id(vm, slot);
 	uint64_t npages, words;
@@ -797,9 +795,9 @@ static const char *const outcome_names[] = {
 
 const char *s2mt_fault_outcome_name(unsigned outcome)
 {
-	return outcome < sizeof(outcome_names) / sizeof(outcome_names[0]) ?
-		       outcome_names[outcome] :
-		       "?";
+	return outcome < sizeof(outcome_names) / sizeof(outcome_names[0])
+		? outcome_names[outcome]
+		: "?";
 }
 
 /* fault_supports_stage2_huge_mapping(): the block must fit the slot, with
@@ -822,8 +820,8 @@ static uint64_t vma_page_size(const struct s2mt_vma *vma, uint64_t hva)
 	static const uint64_t sizes[] = { S2MT_SIZE_1G, S2MT_SIZE_2M };
 
 	if ((vma->flags & S2MT_VM_HUGETLB) && !(vma->flags & S2MT_VM_PFNMAP))
-		return vma->backing == S2MT_BACK_HUGETLB_1G ? S2MT_SIZE_1G :
-							      S2MT_SIZE_2M;
+		return vma->backing == S2MT_BACK_HUGETLB_1G ? S2MT_SIZE_1G
+							    : S2MT_SIZE_2M;
 	if (!(vma->flags & S2MT_VM_PFNMAP))
 		return PAGE_SIZE;
 	for (size_t i = 0; i < 2; i++) {
@@ -909,7 +907,8 @@ static int finish(struct s2mt_vm *vm, struct s2mt_fault *out, unsigned outcome,
 	return err;
 }
 
-#define OUT_WHY(out, ...) snprintf((out)->reason, sizeof((out)->reason), __VA_ARGS__)
+#define OUT_WHY(out, ...)                                                      \
+	snprintf((out)->reason, sizeof((out)->reason), __VA_ARGS__)
 
 static bool access_allowed(const struct s2mt_leaf *leaf, unsigned access)
 {
@@ -940,29 +939,33 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	out->slot = -1;
 	if (access != S2MT_ACCESS_READ && access != S2MT_ACCESS_WRITE &&
 	    access != S2MT_ACCESS_EXEC) {
-		VM_WHY(vm, "model", "model: access must be read, write or exec");
+		VM_WHY(vm, "model",
+		       "model: access must be read, write or exec");
 		return -S2MT_EINVAL;
 	}
 	vm->stats.faults++;
 	ipa &= ~(PAGE_SIZE - 1);
 	if (ipa >= (1ULL << vm->ipa_bits)) {
-		OUT_WHY(out, "A2: IPA %#llx is beyond the VM's %u-bit IPA "
-			     "space; KVM injects an address size fault",
+		OUT_WHY(out,
+			"A2: IPA %#llx is beyond the VM's %u-bit IPA "
+			"space; KVM injects an address size fault",
 			(unsigned long long)ipa, vm->ipa_bits);
 		return finish(vm, out, S2MT_FAULT_INJECT_DABT, 0, "A2");
 	}
 	slot = s2mt_vm_find_slot(vm, ipa);
 	if (!slot) {
 		if (access == S2MT_ACCESS_EXEC) {
-			OUT_WHY(out, "K3: instruction fetch from IPA %#llx, "
-				     "which no memslot covers; KVM injects an "
-				     "instruction abort",
+			OUT_WHY(out,
+				"K3: instruction fetch from IPA %#llx, "
+				"which no memslot covers; KVM injects an "
+				"instruction abort",
 				(unsigned long long)ipa);
 			return finish(vm, out, S2MT_FAULT_INJECT_IABT,
 				      -S2MT_ENOEXEC, "K3");
 		}
-		OUT_WHY(out, "M2: no memslot covers IPA %#llx: KVM_EXIT_MMIO "
-			     "to the VMM",
+		OUT_WHY(out,
+			"M2: no memslot covers IPA %#llx: KVM_EXIT_MMIO "
+			"to the VMM",
 			(unsigned long long)ipa);
 		return finish(vm, out, S2MT_FAULT_MMIO_EXIT, 0, "M2");
 	}
@@ -988,8 +991,9 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	seq = vm->mmu_invalidate_seq;
 	vma = s2mt_mm_find_vma(vm->kvm->mm, out->hva);
 	if (!vma) {
-		OUT_WHY(out, "K8: no VMA at HVA %#llx any more: the host "
-			     "mapping is gone, KVM_RUN returns -EFAULT",
+		OUT_WHY(out,
+			"K8: no VMA at HVA %#llx any more: the host "
+			"mapping is gone, KVM_RUN returns -EFAULT",
 			(unsigned long long)out->hva);
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT, "K8");
 	}
@@ -1024,8 +1028,9 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	if (vm->race)
 		vm->race(vm, ipa, vm->race_arg);
 	if (vm->mmu_invalidate_seq != seq) {
-		OUT_WHY(out, "K8: the host mapping changed while the fault was "
-			     "resolved (mmu_invalidate_seq); retry");
+		OUT_WHY(out,
+			"K8: the host mapping changed while the fault was "
+			"resolved (mmu_invalidate_seq); retry");
 		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "K8");
 	}
 
@@ -1044,8 +1049,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		return finish(vm, out, S2MT_FAULT_PERM_RELAXED, 0,
 			      out->policy.rule);
 	}
-	err = s2mt_pgt_map(&vm->pgt, map_ipa, size, pa, out->policy.prot,
-			   size);
+	err = s2mt_pgt_map(&vm->pgt, map_ipa, size, pa, out->policy.prot, size);
 	if (err) {
 		OUT_WHY(out, "model: stage-2 map failed: %s", vm->pgt.why);
 		return finish(vm, out, S2MT_FAULT_EFAULT, err, "model");

@@ -80,13 +80,14 @@ static bool mergeable(const struct s2mt_query_entry *prev,
 		return false;
 	if (!prev->mapped)
 		return prev->has_policy == e->has_policy &&
-		       (!prev->has_policy ||
-			(prev->policy.err == e->policy.err &&
-			 prev->policy.prot.type == e->policy.prot.type));
+			(!prev->has_policy ||
+			 (prev->policy.err == e->policy.err &&
+			  prev->policy.prot.type == e->policy.prot.type));
 	return prev->leaf.level == e->leaf.level &&
-	       prev->leaf.memattr == e->leaf.memattr &&
-	       prev->leaf.s2ap == e->leaf.s2ap && prev->leaf.xn == e->leaf.xn &&
-	       prev->leaf.pa + prev->size == e->leaf.pa;
+		prev->leaf.memattr == e->leaf.memattr &&
+		prev->leaf.s2ap == e->leaf.s2ap &&
+		prev->leaf.xn == e->leaf.xn &&
+		prev->leaf.pa + prev->size == e->leaf.pa;
 }
 
 static uint32_t hazard_bits(const struct s2mt_hazard *hz, size_t nr,
@@ -163,8 +164,8 @@ int s2mt_vm_query(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 			if (v) {
 				e.has_vma = true;
 				e.vma = *v;
-				e.memclass = (uint8_t)s2mt_vma_memclass(host,
-									v);
+				e.memclass =
+					(uint8_t)s2mt_vma_memclass(host, v);
 				e.host_attrindx = v->attrindx;
 				seg_end = min_u64(seg_end, p + (v->end - hva));
 			} else {
