@@ -204,6 +204,7 @@ int s2mt_host_add_vfio_pci(struct s2mt_host *host, const char *name,
 			   const struct s2mt_bar_spec bars[S2MT_MAX_BARS]);
 int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
 			  uint64_t usemem_size, uint64_t resmem_size);
+/* The device index, or -ENODEV. */
 int s2mt_host_find_device(const struct s2mt_host *host, const char *name);
 
 /* ------------------------------------------------------------------ */
@@ -237,7 +238,8 @@ struct s2mt_vma {
 	uint8_t backing; /* enum s2mt_backing */
 	uint8_t origin; /* enum s2mt_vma_origin */
 	int device; /* device index, or -1 */
-	uint8_t region; /* BAR index, or enum s2mt_nvgrace_region */
+	uint8_t region; /* vfio-pci: the BAR index; nvgrace-gpu: enum
+			   s2mt_nvgrace_region (0 usemem, 1 resmem) */
 	uint64_t pa; /* PA backing start; contiguous over the VMA */
 };
 
@@ -251,7 +253,9 @@ struct s2mt_vma {
 #define S2MT_MAP_PRIVATE 0x02u
 #define S2MT_MAP_FIXED 0x10u
 
-/* Told of every change to the address space (the MMU notifier, K8). */
+/* Told of every change to the address space (the MMU notifier, K8): once
+ * per operation, after the VMA array is consistent again. Unregistering
+ * removes every notifier registered with that arg. */
 struct s2mt_mm_notifier {
 	void (*invalidate)(void *arg, uint64_t start, uint64_t end);
 	void *arg;
@@ -263,7 +267,8 @@ struct s2mt_mm {
 	struct s2mt_host *host;
 	struct s2mt_vma *vmas; /* sorted by start, non-overlapping */
 	size_t nr_vmas, cap_vmas;
-	uint64_t mmap_next; /* where the next non-fixed mmap goes */
+	uint64_t mmap_next; /* lowest address a non-fixed mmap searches from
+			       (first fit) */
 	struct s2mt_mm_notifier notifiers[S2MT_MAX_NOTIFIERS];
 	size_t nr_notifiers;
 	char why[S2MT_WHY_LEN];
@@ -297,11 +302,13 @@ struct s2mt_mmap_req {
 /* Anonymous memory (ANON or THP backing) or hugetlbfs (HUGETLB_*). */
 int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 		      unsigned backing, uint64_t *hva);
-/* A vfio-pci BAR: offset into the BAR; needs MAP_SHARED (H4). */
+/* A vfio-pci BAR: offset into the BAR; needs MAP_SHARED (H4). On an
+ * nvgrace-gpu device BAR4 is usemem and BAR2 resmem, as nvgrace_gpu_mmap(). */
 int s2mt_mm_mmap_vfio_bar(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 			  int device, unsigned bar, uint64_t offset,
 			  uint64_t *hva);
-/* An nvgrace-gpu region (usemem or resmem); needs MAP_SHARED. */
+/* An nvgrace-gpu region (usemem or resmem). The model requires MAP_SHARED
+ * (as VMMs use it); nvgrace_gpu_mmap() itself does not check VM_SHARED. */
 int s2mt_mm_mmap_nvgrace(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 			 int device, unsigned region, uint64_t offset,
 			 uint64_t *hva);

@@ -1,0 +1,1439 @@
+// SPDX-License-Identifier: MIT
+/*
+ * s2mt model: the Linux/arm64 host as KVM sees it (SPEC section 2, H1-H4,
+ * and the linear-map test of K1): CPU features, physical memory, vfio-pci
+ * and nvgrace-gpu devices, and a VMM's address space with its VMAs built
+ * the way the kernel's mmap paths build them.
+ *
+ * Every refusal leaves a reason naming the rule in `why` (and the rule id in
+ * `rule`) and changes nothing else. Where the model is stricter or simpler
+ * than Linux, the comment says so.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <s2mt/model.h>
+
+#define SZ_4K S2MT_SIZE_4K
+#define SZ_2M S2MT_SIZE_2M
+#define SZ_1G S2MT_SIZE_1G
+
+/* Where non-fixed mmaps start looking: 1 TiB keeps the addresses readable
+ * (Linux allocates top-down below the stack; only the numbers differ). */
+#define S2MT_MMAP_BASE 0x10000000000ULL
+
+/* VM_SPECIAL in Linux: such VMAs are never merged or expanded. */
+#define S2MT_VM_SPECIAL                                                        \
+	(S2MT_VM_IO | S2MT_VM_DONTEXPAND | S2MT_VM_PFNMAP | S2MT_VM_MIXEDMAP)
+#define S2MT_VM_ACCESS (S2MT_VM_READ | S2MT_VM_WRITE | S2MT_VM_EXEC)
+
+#define S2MT_PROT_ALL (S2MT_PROT_READ | S2MT_PROT_WRITE | S2MT_PROT_EXEC)
+#define S2MT_MAP_KNOWN (S2MT_MAP_SHARED | S2MT_MAP_PRIVATE | S2MT_MAP_FIXED)
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static uint64_t pow2_roundup(uint64_t v)
+{
+	uint64_t p = 1;
+
+	while (p < v && p < (1ULL << 63))
+		p <<= 1;
+	return p;
+}
+
+/* Round up to a multiple of a (a power of two); false on overflow. */
+static bool align_up(uint64_t x, uint64_t a, uint64_t *out)
+{
+	if (x > UINT64_MAX - (a - 1))
+		return false;
+	*out = (x + a - 1) & ~(a - 1);
+	return true;
+}
+
+/* The smallest y >= x with y % a == off (a a power of two, off < a). */
+static bool align_up_off(uint64_t x, uint64_t a, uint64_t off, uint64_t *out)
+{
+	uint64_t y;
+
+	if (x <= off) {
+		*out = off;
+		return true;
+	}
+	if (!align_up(x - off, a, &y) || y > UINT64_MAX - off)
+		return false;
+	*out = y + off;
+	return true;
+}
+
+static void set_why(char *why, const char **rulep, const char *rule,
+		    const char *fmt, va_list ap)
+{
+	int n = snprintf(why, S2MT_WHY_LEN, "%s: ", rule);
+
+	if (n < 0 || n >= S2MT_WHY_LEN)
+		n = 0;
+	vsnprintf(why + n, S2MT_WHY_LEN - (size_t)n, fmt, ap);
+	*rulep = rule;
+}
+
+__attribute__((format(printf, 4, 5))) static int host_fail(
+	struct s2mt_host *host, int err, const char *rule, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_why(host->why, &host->rule, rule, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+__attribute__((format(printf, 4, 5))) static int mm_fail(struct s2mt_mm *mm,
+							 int err,
+							 const char *rule,
+							 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_why(mm->why, &mm->rule, rule, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* The host                                                            */
+/* ------------------------------------------------------------------ */
+
+struct preset {
+	const char *name;
+	struct s2mt_host_caps caps;
+};
+
+/*
+ * A8: the CPU features a preset stands for.
+ * grace-hopper: Neoverse V2 has FEAT_S2FWB and CTR_EL0.{DIC,IDC} = 1; Grace
+ *   does not implement MTE.
+ * no-fwb: Cortex-A72 / Kunpeng-920 (TaiShan v110): none of them (ARMv8.0/8.2
+ *   cores; FWB is ARMv8.4).
+ * fwb-no-dic: a host with FWB whose CTR_EL0.DIC reads 0 (K2 6.17 refuses
+ *   cacheable PFNMAP on it).
+ * qemu-max: QEMU 7.2 `-cpu max` (SPEC section 8): FWB, IDC = DIC = 0, MTE.
+ */
+static const struct preset presets[] = {
+	{ "grace-hopper",
+	  { .fwb = true, .dic = true, .idc = true, .mte = false } },
+	{ "no-fwb",
+	  { .fwb = false, .dic = false, .idc = false, .mte = false } },
+	{ "fwb-no-dic",
+	  { .fwb = true, .dic = false, .idc = true, .mte = false } },
+	{ "qemu-max",
+	  { .fwb = true, .dic = false, .idc = false, .mte = true } },
+};
+
+const char *const s2mt_host_presets[] = { "grace-hopper", "no-fwb",
+					  "fwb-no-dic", "qemu-max", NULL };
+
+static const struct preset *preset_find(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+		if (!strcasecmp(name, presets[i].name))
+			return &presets[i];
+	return NULL;
+}
+
+int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps)
+{
+	const struct preset *p = preset_find(preset);
+
+	if (!p || !caps)
+		return -S2MT_EINVAL;
+	*caps = p->caps;
+	return 0;
+}
+
+static void host_add_region(struct s2mt_host *host, uint64_t base,
+			    uint64_t size, unsigned kind, bool rse,
+			    const char *name)
+{
+	struct s2mt_phys_region *r = &host->regions[host->nr_regions++];
+
+	memset(r, 0, sizeof(*r));
+	r->base = base;
+	r->size = size;
+	r->kind = (uint8_t)kind;
+	r->read_side_effects = rse;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+}
+
+static int host_init_common(struct s2mt_host *host, const char *preset,
+			    const struct s2mt_host_caps *caps, unsigned era,
+			    uint64_t ram_size)
+{
+	if (era >= S2MT_ERA_COUNT_)
+		return host_fail(host, -S2MT_EINVAL, "K1",
+				 "unknown kernel era %u (SPEC section 3 has "
+				 "6.8, 6.9 and 6.17)",
+				 era);
+	/* The linear map is built from memblocks; the model hands RAM out in
+	 * GiB so that 1 GiB hugetlb pages always fit (H4). */
+	if (!ram_size || ram_size % SZ_1G)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "RAM size 0x%" PRIx64
+				 " is not a non-zero multiple of 1 GiB",
+				 ram_size);
+	if (ram_size > S2MT_HOST_DEVMEM_BASE - S2MT_HOST_RAM_BASE)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "RAM size 0x%" PRIx64
+				 " overlaps the device-memory window at 0x%llx",
+				 ram_size, S2MT_HOST_DEVMEM_BASE);
+
+	memset(host, 0, sizeof(*host));
+	snprintf(host->preset, sizeof(host->preset), "%s", preset);
+	host->era = era;
+	host->caps = *caps;
+	host->pa_bits = 48;
+	host->ipa_limit = 48;
+	host_add_region(host, S2MT_HOST_RAM_BASE, ram_size, S2MT_PHYS_RAM,
+			false, "ram");
+	host->ram_next = S2MT_HOST_RAM_BASE;
+	host->devmem_next = S2MT_HOST_DEVMEM_BASE;
+	host->mmio_next = S2MT_HOST_MMIO_BASE;
+	return 0;
+}
+
+int s2mt_host_init(struct s2mt_host *host, const char *preset, unsigned era,
+		   uint64_t ram_size)
+{
+	const struct preset *p;
+
+	if (!host)
+		return -S2MT_EINVAL;
+	p = preset_find(preset);
+	if (!p)
+		return host_fail(host, -S2MT_EINVAL, "A8",
+				 "unknown host preset \"%s\"",
+				 preset ? preset : "(null)");
+	return host_init_common(host, p->name, &p->caps, era, ram_size);
+}
+
+int s2mt_host_init_caps(struct s2mt_host *host,
+			const struct s2mt_host_caps *caps, unsigned era,
+			uint64_t ram_size)
+{
+	if (!host)
+		return -S2MT_EINVAL;
+	if (!caps)
+		return host_fail(host, -S2MT_EINVAL, "A8",
+				 "no CPU features given");
+	return host_init_common(host, "custom", caps, era, ram_size);
+}
+
+const struct s2mt_phys_region *s2mt_host_region(const struct s2mt_host *host,
+						uint64_t pa)
+{
+	size_t i;
+
+	if (!host)
+		return NULL;
+	for (i = 0; i < host->nr_regions; i++) {
+		const struct s2mt_phys_region *r = &host->regions[i];
+
+		if (pa >= r->base && pa - r->base < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+/* K1: pfn_is_map_memory(): only system RAM is in the linear map; BARs and
+ * coherent device memory (H4) are not. */
+bool s2mt_host_pfn_is_map_memory(const struct s2mt_host *host, uint64_t pa)
+{
+	const struct s2mt_phys_region *r = s2mt_host_region(host, pa);
+
+	return r && r->kind == S2MT_PHYS_RAM;
+}
+
+int s2mt_host_find_device(const struct s2mt_host *host, const char *name)
+{
+	size_t i;
+
+	if (!host || !name)
+		return -S2MT_EINVAL;
+	for (i = 0; i < host->nr_devices; i++)
+		if (!strcmp(host->devices[i].name, name))
+			return (int)i;
+	return -S2MT_ENODEV;
+}
+
+/* Checks common to adding a device: name, duplicates, room. */
+static int host_check_new_device(struct s2mt_host *host, const char *name)
+{
+	size_t len;
+
+	if (!name || !*name)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "a device needs a name");
+	len = strlen(name);
+	if (len >= sizeof(host->devices[0].name))
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "device name \"%.40s...\" is longer than %zu "
+				 "characters",
+				 name, sizeof(host->devices[0].name) - 1);
+	if (s2mt_host_find_device(host, name) >= 0)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "a device named \"%s\" exists already", name);
+	if (host->nr_devices >= S2MT_MAX_DEVICES)
+		return host_fail(host, -S2MT_ENOSPC, "H4",
+				 "the host has %d devices already",
+				 S2MT_MAX_DEVICES);
+	return 0;
+}
+
+int s2mt_host_add_vfio_pci(struct s2mt_host *host, const char *name,
+			   const struct s2mt_bar_spec bars[S2MT_MAX_BARS])
+{
+	uint64_t pa[S2MT_MAX_BARS] = { 0 };
+	uint64_t cursor, limit;
+	struct s2mt_device *dev;
+	unsigned i, nr = 0;
+	int err;
+
+	if (!host)
+		return -S2MT_EINVAL;
+	err = host_check_new_device(host, name);
+	if (err)
+		return err;
+	if (!bars)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "%s: no BAR table given", name);
+
+	/*
+	 * H4: a memory BAR's size is a power of two; vfio-pci only lets
+	 * userspace mmap BARs of at least a page (bar_mmap_supported), and the
+	 * model does not pad smaller ones. Each BAR is placed naturally
+	 * aligned, as PCI resource assignment does.
+	 */
+	cursor = host->mmio_next;
+	limit = 1ULL << host->pa_bits;
+	for (i = 0; i < S2MT_MAX_BARS; i++) {
+		uint64_t size = bars[i].size;
+
+		if (!size)
+			continue;
+		if (!is_pow2(size) || size < SZ_4K)
+			return host_fail(host, -S2MT_EINVAL, "H4",
+					 "%s BAR%u: size 0x%" PRIx64
+					 " is not a power of two of at least "
+					 "4 KiB",
+					 name, i, size);
+		if (!align_up(cursor, size, &pa[i]) || pa[i] >= limit ||
+		    limit - pa[i] < size)
+			return host_fail(host, -S2MT_ENOSPC, "H4",
+					 "%s BAR%u: 0x%" PRIx64
+					 " bytes do not fit in the MMIO window",
+					 name, i, size);
+		cursor = pa[i] + size;
+		nr++;
+	}
+	if (host->nr_regions + nr > S2MT_MAX_REGIONS)
+		return host_fail(host, -S2MT_ENOSPC, "H4",
+				 "%s: more than %d physical regions", name,
+				 S2MT_MAX_REGIONS);
+
+	dev = &host->devices[host->nr_devices];
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->kind = S2MT_DEVICE_VFIO_PCI;
+	for (i = 0; i < S2MT_MAX_BARS; i++) {
+		char rname[48];
+
+		if (!bars[i].size)
+			continue;
+		dev->bars[i].pa = pa[i];
+		dev->bars[i].size = bars[i].size;
+		dev->bars[i].prefetchable = bars[i].prefetchable;
+		dev->bars[i].read_side_effects = bars[i].read_side_effects;
+		dev->bars[i].mmap_ok = !bars[i].no_mmap;
+		snprintf(rname, sizeof(rname), "%s BAR%u", name, i);
+		/* Z6: a BAR whose reads change device state. */
+		host_add_region(host, pa[i], bars[i].size, S2MT_PHYS_MMIO,
+				bars[i].read_side_effects, rname);
+	}
+	host->mmio_next = cursor;
+	return (int)host->nr_devices++;
+}
+
+int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
+			  uint64_t usemem_size, uint64_t resmem_size)
+{
+	uint64_t use_pa, res_pa, end;
+	struct s2mt_device *dev;
+	char rname[48];
+	int err;
+
+	if (!host)
+		return -S2MT_EINVAL;
+	err = host_check_new_device(host, name);
+	if (err)
+		return err;
+	/* Real parts have GiB of HBM (usemem is rounded down to 512 MiB
+	 * blocks by the driver); the model asks for 2 MiB granularity. */
+	if (!usemem_size || usemem_size % SZ_2M)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "%s: usemem size 0x%" PRIx64
+				 " is not a non-zero multiple of 2 MiB",
+				 name, usemem_size);
+	if (resmem_size % SZ_4K)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "%s: resmem size 0x%" PRIx64
+				 " is not a multiple of 4 KiB",
+				 name, resmem_size);
+	/*
+	 * H4: coherent device memory outside the linear map. usemem starts
+	 * 1 GiB aligned; resmem is carved out of the end of the device memory,
+	 * right after usemem (as nvgrace-gpu lays it out), 2 MiB aligned.
+	 */
+	if (!align_up(host->devmem_next, SZ_1G, &use_pa) ||
+	    use_pa >= S2MT_HOST_MMIO_BASE ||
+	    S2MT_HOST_MMIO_BASE - use_pa < usemem_size)
+		goto nospace;
+	if (!align_up(use_pa + usemem_size, SZ_2M, &res_pa) ||
+	    res_pa > S2MT_HOST_MMIO_BASE ||
+	    S2MT_HOST_MMIO_BASE - res_pa < resmem_size)
+		goto nospace;
+	end = resmem_size ? res_pa + resmem_size : use_pa + usemem_size;
+	if (host->nr_regions + 1 + (resmem_size ? 1 : 0) > S2MT_MAX_REGIONS)
+		return host_fail(host, -S2MT_ENOSPC, "H4",
+				 "%s: more than %d physical regions", name,
+				 S2MT_MAX_REGIONS);
+
+	dev = &host->devices[host->nr_devices];
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->kind = S2MT_DEVICE_NVGRACE;
+	dev->usemem_pa = use_pa;
+	dev->usemem_size = usemem_size;
+	snprintf(rname, sizeof(rname), "%s usemem", name);
+	host_add_region(host, use_pa, usemem_size, S2MT_PHYS_DEVMEM, false,
+			rname);
+	if (resmem_size) {
+		dev->resmem_pa = res_pa;
+		dev->resmem_size = resmem_size;
+		snprintf(rname, sizeof(rname), "%s resmem", name);
+		host_add_region(host, res_pa, resmem_size, S2MT_PHYS_DEVMEM,
+				false, rname);
+	}
+	host->devmem_next = end;
+	return (int)host->nr_devices++;
+
+nospace:
+	return host_fail(host, -S2MT_ENOSPC, "H4",
+			 "%s: 0x%" PRIx64 " + 0x%" PRIx64
+			 " bytes do not fit in the device-memory window",
+			 name, usemem_size, resmem_size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+/* ------------------------------------------------------------------ */
+
+const char *s2mt_backing_name(unsigned backing)
+{
+	static const char *const names[] = {
+		[S2MT_BACK_ANON] = "anon",
+		[S2MT_BACK_THP] = "thp",
+		[S2MT_BACK_HUGETLB_2M] = "hugetlb-2M",
+		[S2MT_BACK_HUGETLB_1G] = "hugetlb-1G",
+		[S2MT_BACK_PFN] = "pfnmap",
+	};
+
+	return backing < sizeof(names) / sizeof(names[0]) ? names[backing]
+							  : "?";
+}
+
+const char *s2mt_origin_name(unsigned origin)
+{
+	static const char *const names[] = {
+		[S2MT_ORIGIN_ANON] = "anonymous",
+		[S2MT_ORIGIN_HUGETLBFS] = "hugetlbfs",
+		[S2MT_ORIGIN_VFIO_BAR] = "vfio-pci",
+		[S2MT_ORIGIN_NVGRACE_USEMEM] = "nvgrace-gpu usemem",
+		[S2MT_ORIGIN_NVGRACE_RESMEM] = "nvgrace-gpu resmem",
+		[S2MT_ORIGIN_DEVMEM] = "/dev/mem",
+	};
+
+	return origin < sizeof(names) / sizeof(names[0]) ? names[origin] : "?";
+}
+
+/* ------------------------------------------------------------------ */
+/* The VMM's address space                                             */
+/* ------------------------------------------------------------------ */
+
+int s2mt_mm_init(struct s2mt_mm *mm, struct s2mt_host *host)
+{
+	if (!mm)
+		return -S2MT_EINVAL;
+	if (!host)
+		return mm_fail(mm, -S2MT_EINVAL, "H2", "no host given");
+	memset(mm, 0, sizeof(*mm));
+	mm->host = host;
+	mm->mmap_next = S2MT_MMAP_BASE;
+	return 0;
+}
+
+void s2mt_mm_fini(struct s2mt_mm *mm)
+{
+	if (!mm)
+		return;
+	free(mm->vmas);
+	mm->vmas = NULL;
+	mm->nr_vmas = 0;
+	mm->cap_vmas = 0;
+	mm->nr_notifiers = 0;
+}
+
+int s2mt_mm_register_notifier(struct s2mt_mm *mm,
+			      const struct s2mt_mm_notifier *n)
+{
+	if (!mm)
+		return -S2MT_EINVAL;
+	if (!n || !n->invalidate)
+		return mm_fail(mm, -S2MT_EINVAL, "K8",
+			       "a notifier needs an invalidate callback");
+	if (mm->nr_notifiers >= S2MT_MAX_NOTIFIERS)
+		return mm_fail(mm, -S2MT_ENOSPC, "K8",
+			       "%d MMU notifiers registered already",
+			       S2MT_MAX_NOTIFIERS);
+	mm->notifiers[mm->nr_notifiers++] = *n;
+	return 0;
+}
+
+/* Removes every notifier registered with arg. */
+void s2mt_mm_unregister_notifier(struct s2mt_mm *mm, void *arg)
+{
+	size_t i, j = 0;
+
+	if (!mm)
+		return;
+	for (i = 0; i < mm->nr_notifiers; i++)
+		if (mm->notifiers[i].arg != arg)
+			mm->notifiers[j++] = mm->notifiers[i];
+	mm->nr_notifiers = j;
+}
+
+/*
+ * K8: the MMU notifier. Linux calls invalidate_range_start() once the VMAs
+ * are detached (munmap) or their flags updated (mprotect); here it runs once
+ * the VMA array is consistent again, so a callback may look at it (but must
+ * not change the address space). A snapshot lets a callback unregister.
+ */
+static void mm_notify(struct s2mt_mm *mm, uint64_t start, uint64_t end)
+{
+	struct s2mt_mm_notifier snap[S2MT_MAX_NOTIFIERS];
+	size_t i, nr = mm->nr_notifiers;
+
+	memcpy(snap, mm->notifiers, nr * sizeof(snap[0]));
+	for (i = 0; i < nr; i++)
+		snap[i].invalidate(snap[i].arg, start, end);
+}
+
+/* Index of the first VMA ending above addr (nr_vmas if none). */
+static size_t vma_first_above(const struct s2mt_mm *mm, uint64_t addr)
+{
+	size_t lo = 0, hi = mm->nr_vmas;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mm->vmas[mid].end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+const struct s2mt_vma *s2mt_mm_find_vma(const struct s2mt_mm *mm, uint64_t hva)
+{
+	size_t i;
+
+	if (!mm)
+		return NULL;
+	i = vma_first_above(mm, hva);
+	if (i < mm->nr_vmas && mm->vmas[i].start <= hva)
+		return &mm->vmas[i];
+	return NULL;
+}
+
+const struct s2mt_vma *s2mt_mm_find_vma_intersection(const struct s2mt_mm *mm,
+						     uint64_t start,
+						     uint64_t end)
+{
+	size_t i;
+
+	if (!mm || start >= end)
+		return NULL;
+	i = vma_first_above(mm, start);
+	if (i < mm->nr_vmas && mm->vmas[i].start < end)
+		return &mm->vmas[i];
+	return NULL;
+}
+
+bool s2mt_mm_hva_to_pa(const struct s2mt_mm *mm, uint64_t hva, uint64_t *pa)
+{
+	const struct s2mt_vma *vma = s2mt_mm_find_vma(mm, hva);
+
+	if (!vma)
+		return false;
+	if (pa)
+		*pa = vma->pa + (hva - vma->start);
+	return true;
+}
+
+static uint64_t hugetlb_size(unsigned backing)
+{
+	return backing == S2MT_BACK_HUGETLB_1G ? SZ_1G : SZ_2M;
+}
+
+static bool backing_is_hugetlb(unsigned backing)
+{
+	return backing == S2MT_BACK_HUGETLB_2M ||
+		backing == S2MT_BACK_HUGETLB_1G;
+}
+
+/* Room for `extra` more VMAs, so that a change cannot fail half-way. */
+static int mm_reserve(struct s2mt_mm *mm, size_t extra)
+{
+	size_t want = mm->nr_vmas + extra, cap;
+	struct s2mt_vma *v;
+
+	if (want <= mm->cap_vmas)
+		return 0;
+	cap = mm->cap_vmas ? mm->cap_vmas * 2 : 16;
+	while (cap < want)
+		cap *= 2;
+	v = realloc(mm->vmas, cap * sizeof(*v));
+	if (!v)
+		return mm_fail(mm, -S2MT_ENOMEM, "H2",
+			       "out of memory for %zu VMAs", cap);
+	mm->vmas = v;
+	mm->cap_vmas = cap;
+	return 0;
+}
+
+/*
+ * H2: a hugetlb VMA can only be split at a huge-page boundary
+ * (hugetlb_vm_op_split() refuses with -EINVAL), so munmap, mprotect and a
+ * MAP_FIXED replacement that would cut one elsewhere fail.
+ */
+static int mm_check_split(struct s2mt_mm *mm, uint64_t addr)
+{
+	const struct s2mt_vma *v = s2mt_mm_find_vma(mm, addr);
+
+	if (v && v->start < addr && (v->flags & S2MT_VM_HUGETLB) &&
+	    addr % hugetlb_size(v->backing))
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "0x%" PRIx64 " would split the hugetlb VMA "
+			       "[0x%" PRIx64 ", 0x%" PRIx64
+			       ") off a huge-page boundary",
+			       addr, v->start, v->end);
+	return 0;
+}
+
+/* Split the VMA strictly containing addr in two; needs one free slot.
+ * The right-hand piece keeps the PA contiguous: pa + (addr - start). */
+static void mm_split_at(struct s2mt_mm *mm, uint64_t addr)
+{
+	size_t i = vma_first_above(mm, addr);
+	struct s2mt_vma *v;
+
+	if (i >= mm->nr_vmas || mm->vmas[i].start >= addr)
+		return;
+	memmove(&mm->vmas[i + 1], &mm->vmas[i],
+		(mm->nr_vmas - i) * sizeof(mm->vmas[0]));
+	mm->nr_vmas++;
+	v = &mm->vmas[i];
+	v[1].start = addr;
+	v[1].pa = v->pa + (addr - v->start);
+	v->end = addr;
+}
+
+/* Remove [start, end) (needs two free slots); whether anything was mapped. */
+static bool mm_remove_range(struct s2mt_mm *mm, uint64_t start, uint64_t end)
+{
+	size_t i, j;
+
+	mm_split_at(mm, start);
+	mm_split_at(mm, end);
+	i = vma_first_above(mm, start);
+	for (j = i; j < mm->nr_vmas && mm->vmas[j].start < end; j++)
+		;
+	if (j == i)
+		return false;
+	memmove(&mm->vmas[i], &mm->vmas[j],
+		(mm->nr_vmas - j) * sizeof(mm->vmas[0]));
+	mm->nr_vmas -= j - i;
+	return true;
+}
+
+/* Insert a VMA into a free range (needs one free slot). */
+static void mm_insert(struct s2mt_mm *mm, const struct s2mt_vma *vma)
+{
+	size_t i = vma_first_above(mm, vma->start);
+
+	memmove(&mm->vmas[i + 1], &mm->vmas[i],
+		(mm->nr_vmas - i) * sizeof(mm->vmas[0]));
+	mm->vmas[i] = *vma;
+	mm->nr_vmas++;
+}
+
+static bool mm_range_free(const struct s2mt_mm *mm, uint64_t start,
+			  uint64_t len)
+{
+	return start < S2MT_TASK_SIZE && S2MT_TASK_SIZE - start >= len &&
+		!s2mt_mm_find_vma_intersection(mm, start, start + len);
+}
+
+/*
+ * The lowest free [addr, addr + len) at or above mmap_next with
+ * addr % align == off. First fit, bottom-up: Linux searches top-down from
+ * mmap_base, which changes the numbers, not the alignment rules.
+ */
+static bool mm_find_gap(const struct s2mt_mm *mm, uint64_t len, uint64_t align,
+			uint64_t off, uint64_t *out)
+{
+	uint64_t lo = mm->mmap_next;
+	size_t i = vma_first_above(mm, lo);
+
+	for (;;) {
+		uint64_t gap_end =
+			i < mm->nr_vmas ? mm->vmas[i].start : S2MT_TASK_SIZE;
+		uint64_t cand;
+
+		if (!align_up_off(lo, align, off, &cand) ||
+		    cand >= S2MT_TASK_SIZE)
+			return false;
+		if (cand <= gap_end && gap_end - cand >= len) {
+			*out = cand;
+			return true;
+		}
+		if (i >= mm->nr_vmas)
+			return false;
+		if (mm->vmas[i].end > lo)
+			lo = mm->vmas[i].end;
+		i++;
+	}
+}
+
+/* What a driver's mmap handler decided, before the address is chosen. */
+struct mmap_plan {
+	struct s2mt_vma vma; /* start/end/pa filled in later (pa for RAM) */
+	uint64_t len; /* page-aligned */
+	uint64_t align, off; /* preferred placement (natural or align_hint) */
+	uint64_t hard_align, hard_off; /* what a hint must satisfy too */
+	uint64_t ram_align; /* 0: not backed by host RAM */
+};
+
+static unsigned prot_to_vm(unsigned prot)
+{
+	unsigned f = 0;
+
+	if (prot & S2MT_PROT_READ)
+		f |= S2MT_VM_READ;
+	if (prot & S2MT_PROT_WRITE)
+		f |= S2MT_VM_WRITE;
+	if (prot & S2MT_PROT_EXEC)
+		f |= S2MT_VM_EXEC;
+	return f;
+}
+
+/*
+ * What do_mmap() checks for every mapping, and the VMA flags every mapping
+ * gets: VM_READ/WRITE/EXEC from prot (calc_vm_prot_bits) and VM_SHARED with
+ * MAP_SHARED (H2). The page-aligned length goes to plan->len.
+ */
+static int mm_check_req(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			uint64_t *hva, struct mmap_plan *plan)
+{
+	unsigned type;
+
+	if (!req || !hva)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mmap needs a request and a result pointer");
+	if (req->prot & ~S2MT_PROT_ALL)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "prot 0x%x has bits other than "
+			       "PROT_READ|PROT_WRITE|PROT_EXEC",
+			       req->prot);
+	/* The model knows no other flags; Linux ignores unknown ones without
+	 * MAP_SHARED_VALIDATE (= SHARED|PRIVATE), which the model refuses. */
+	if (req->flags & ~S2MT_MAP_KNOWN)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mmap flags 0x%x are not modelled", req->flags);
+	type = req->flags & (S2MT_MAP_SHARED | S2MT_MAP_PRIVATE);
+	if (type != S2MT_MAP_SHARED && type != S2MT_MAP_PRIVATE)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mmap needs exactly one of MAP_SHARED and "
+			       "MAP_PRIVATE (flags 0x%x)",
+			       req->flags);
+	if (!req->len)
+		return mm_fail(mm, -S2MT_EINVAL, "H2", "mmap of length 0");
+	if (!align_up(req->len, SZ_4K, &plan->len) ||
+	    plan->len > S2MT_TASK_SIZE)
+		return mm_fail(mm, -S2MT_ENOMEM, "H2",
+			       "length 0x%" PRIx64
+			       " does not fit in the address space",
+			       req->len);
+	if (req->align_hint &&
+	    (!is_pow2(req->align_hint) || req->align_hint < SZ_4K ||
+	     req->align_hint > S2MT_TASK_SIZE ||
+	     req->align_offset >= req->align_hint || req->align_offset % SZ_4K))
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "align_hint 0x%" PRIx64 " / offset 0x%" PRIx64
+			       " is not a power of two >= 4 KiB with a "
+			       "page-aligned offset below it",
+			       req->align_hint, req->align_offset);
+
+	memset(&plan->vma, 0, sizeof(plan->vma));
+	plan->vma.flags = prot_to_vm(req->prot);
+	if (type == S2MT_MAP_SHARED)
+		plan->vma.flags |= S2MT_VM_SHARED;
+	plan->vma.device = -1;
+	plan->align = SZ_4K;
+	plan->off = 0;
+	plan->hard_align = SZ_4K;
+	plan->hard_off = 0;
+	plan->ram_align = 0;
+	return 0;
+}
+
+/* align_hint overrides the natural placement (to reproduce misaligned
+ * mmaps) and binds hints as well. */
+static void plan_apply_align_hint(struct mmap_plan *plan,
+				  const struct s2mt_mmap_req *req)
+{
+	if (!req->align_hint)
+		return;
+	plan->align = plan->hard_align = req->align_hint;
+	plan->off = plan->hard_off = req->align_offset;
+}
+
+/* Choose the address, take the RAM, and insert the VMA: the only part of an
+ * mmap that changes anything, and only once nothing can fail. */
+static int mm_mmap_commit(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			  struct mmap_plan *plan, uint64_t *hva)
+{
+	struct s2mt_host *host = mm->host;
+	uint64_t len = plan->len, addr = 0, pa = 0;
+	bool replaced = false;
+	int err;
+
+	if (req->flags & S2MT_MAP_FIXED) {
+		if (req->addr % SZ_4K)
+			return mm_fail(mm, -S2MT_EINVAL, "H2",
+				       "MAP_FIXED address 0x%" PRIx64
+				       " is not page aligned",
+				       req->addr);
+		if (backing_is_hugetlb(plan->vma.backing) &&
+		    req->addr % hugetlb_size(plan->vma.backing))
+			return mm_fail(mm, -S2MT_EINVAL, "H2",
+				       "MAP_FIXED address 0x%" PRIx64
+				       " is not aligned to the huge page size "
+				       "0x%" PRIx64,
+				       req->addr,
+				       hugetlb_size(plan->vma.backing));
+		if (req->addr >= S2MT_TASK_SIZE ||
+		    S2MT_TASK_SIZE - req->addr < len)
+			return mm_fail(mm, -S2MT_ENOMEM, "H2",
+				       "[0x%" PRIx64 ", +0x%" PRIx64
+				       ") is beyond TASK_SIZE",
+				       req->addr, len);
+		addr = req->addr;
+		err = mm_check_split(mm, addr);
+		if (!err)
+			err = mm_check_split(mm, addr + len);
+		if (err)
+			return err;
+	} else {
+		uint64_t h;
+		bool found = false;
+
+		/* A hint is taken (page-aligned up, and up to the alignment a
+		 * hugetlb mapping or align_hint requires) when that range is
+		 * free, as generic_get_unmapped_area() does; the natural
+		 * THP/device alignment is only a preference. */
+		if (req->addr && align_up(req->addr, SZ_4K, &h) &&
+		    align_up_off(h, plan->hard_align, plan->hard_off, &h) &&
+		    mm_range_free(mm, h, len)) {
+			addr = h;
+			found = true;
+		}
+		if (!found &&
+		    !mm_find_gap(mm, len, plan->align, plan->off, &addr))
+			return mm_fail(mm, -S2MT_ENOMEM, "H2",
+				       "no free 0x%" PRIx64
+				       "-byte range aligned to 0x%" PRIx64
+				       " (+0x%" PRIx64 ")",
+				       len, plan->align, plan->off);
+	}
+
+	if (plan->ram_align) {
+		const struct s2mt_phys_region *ram = &host->regions[0];
+		uint64_t ram_end = ram->base + ram->size;
+
+		if (!align_up(host->ram_next, plan->ram_align, &pa) ||
+		    pa > ram_end || ram_end - pa < len)
+			return mm_fail(mm, -S2MT_ENOMEM, "H4",
+				       "host RAM exhausted: 0x%" PRIx64
+				       " bytes (aligned 0x%" PRIx64
+				       ") wanted, 0x%" PRIx64 " left",
+				       len, plan->ram_align,
+				       ram_end > host->ram_next
+					       ? ram_end - host->ram_next
+					       : 0);
+		plan->vma.pa = pa;
+	}
+
+	err = mm_reserve(mm, 3);
+	if (err)
+		return err;
+
+	if (req->flags & S2MT_MAP_FIXED)
+		replaced = mm_remove_range(mm, addr, addr + len);
+	if (plan->ram_align)
+		host->ram_next = pa + len;
+	plan->vma.start = addr;
+	plan->vma.end = addr + len;
+	mm_insert(mm, &plan->vma);
+	/* Linux never merges VM_SPECIAL (device, hugetlbfs) VMAs; it would
+	 * merge compatible anonymous neighbours, which the model does not. */
+	if (replaced)
+		mm_notify(mm, addr, addr + len);
+	*hva = addr;
+	return 0;
+}
+
+int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+		      unsigned backing, uint64_t *hva)
+{
+	struct s2mt_host *host;
+	struct mmap_plan plan;
+	uint64_t huge;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	err = mm_check_req(mm, req, hva, &plan);
+	if (err)
+		return err;
+	host = mm->host;
+
+	plan.vma.attrindx = S2MT_MT_IDX_NORMAL; /* H1: default mmap prot */
+	plan.vma.backing = (uint8_t)backing;
+	switch (backing) {
+	case S2MT_BACK_ANON:
+	case S2MT_BACK_THP:
+		plan.vma.origin = S2MT_ORIGIN_ANON;
+		/* H2: arch_calc_vm_flag_bits() allows MTE on MAP_ANONYMOUS
+		 * mappings, which are always tag-capable RAM. */
+		if (host->caps.mte)
+			plan.vma.flags |= S2MT_VM_MTE_ALLOWED;
+		if (backing == S2MT_BACK_THP) {
+			/* K4: THP can only back 2 MiB-aligned HVA ranges with
+			 * 2 MiB-aligned PAs. */
+			plan.align = SZ_2M;
+			plan.ram_align = SZ_2M;
+		} else {
+			plan.ram_align = SZ_4K;
+		}
+		plan_apply_align_hint(&plan, req);
+		break;
+	case S2MT_BACK_HUGETLB_2M:
+	case S2MT_BACK_HUGETLB_1G:
+		huge = hugetlb_size(backing);
+		plan.vma.origin = S2MT_ORIGIN_HUGETLBFS;
+		/* H2: hugetlbfs_file_mmap() sets VM_HUGETLB | VM_DONTEXPAND. */
+		plan.vma.flags |= S2MT_VM_HUGETLB | S2MT_VM_DONTEXPAND;
+		/*
+		 * H2/K6: hugetlbfs memory got VM_MTE_ALLOWED in 6.13
+		 * (arch_calc_vm_flag_bits() learnt is_file_hugepages()).
+		 * Before that it never had it (MAP_ANONYMOUS|MAP_HUGETLB did,
+		 * by mistake, until a 6.12 fix that went to stable). The
+		 * model's 6.9 era stands for 6.9-6.12 here.
+		 */
+		if (host->caps.mte && host->era >= S2MT_ERA_6_17)
+			plan.vma.flags |= S2MT_VM_MTE_ALLOWED;
+		/* hugetlb_get_unmapped_area(): len must be whole huge pages */
+		if (plan.len % huge)
+			return mm_fail(mm, -S2MT_EINVAL, "H2",
+				       "hugetlb length 0x%" PRIx64
+				       " is not a multiple of 0x%" PRIx64,
+				       req->len, huge);
+		plan.align = plan.hard_align = huge;
+		plan.ram_align = huge;
+		if (req->align_hint) {
+			/* The address stays huge-aligned whatever align_hint
+			 * asks: Linux maps hugetlb only at huge boundaries. */
+			if (req->align_offset % huge)
+				return mm_fail(
+					mm, -S2MT_EINVAL, "H2",
+					"hugetlb mappings are huge-page "
+					"aligned; align_offset 0x%" PRIx64
+					" is not",
+					req->align_offset);
+			if (req->align_hint > huge) {
+				plan.align = plan.hard_align = req->align_hint;
+				plan.off = plan.hard_off = req->align_offset;
+			}
+		}
+		break;
+	default:
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "backing %u (%s) is not anonymous or hugetlbfs "
+			       "memory",
+			       backing, s2mt_backing_name(backing));
+	}
+	return mm_mmap_commit(mm, req, &plan, hva);
+}
+
+static int mm_check_device(struct s2mt_mm *mm, int device)
+{
+	if (device < 0 || (size_t)device >= mm->host->nr_devices)
+		return mm_fail(mm, -S2MT_ENODEV, "H4", "no device %d", device);
+	return 0;
+}
+
+/* Natural placement of a device mapping: the HVA congruent to the PA modulo
+ * min(len rounded up to a power of two, 1 GiB), so that K4 blocks are
+ * possible wherever the PA allows them. */
+static void plan_device_placement(struct mmap_plan *plan,
+				  const struct s2mt_mmap_req *req)
+{
+	uint64_t a = pow2_roundup(plan->len);
+
+	if (a > SZ_1G)
+		a = SZ_1G;
+	plan->align = a;
+	plan->off = plan->vma.pa & (a - 1);
+	plan_apply_align_hint(plan, req);
+}
+
+/* What remap_pfn_range() (and vfio-pci's mmap, which defers the PFNs to
+ * fault time but sets the same flags) adds (H2). */
+#define S2MT_VM_REMAP_PFN                                                      \
+	(S2MT_VM_IO | S2MT_VM_PFNMAP | S2MT_VM_DONTEXPAND | S2MT_VM_DONTDUMP)
+
+static int mm_mmap_nvgrace_region(struct s2mt_mm *mm,
+				  const struct s2mt_mmap_req *req,
+				  struct mmap_plan *plan, int device,
+				  unsigned region, uint64_t offset,
+				  uint64_t *hva);
+
+int s2mt_mm_mmap_vfio_bar(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			  int device, unsigned bar, uint64_t offset,
+			  uint64_t *hva)
+{
+	const struct s2mt_device *dev;
+	const struct s2mt_bar *b;
+	struct mmap_plan plan;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	err = mm_check_req(mm, req, hva, &plan);
+	if (!err)
+		err = mm_check_device(mm, device);
+	if (err)
+		return err;
+	if (offset % SZ_4K)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mmap offset 0x%" PRIx64 " is not page aligned",
+			       offset);
+	dev = &mm->host->devices[device];
+
+	/* nvgrace_gpu_mmap() takes BAR4 (usemem) and, when it exists, BAR2
+	 * (resmem); the GPU's other BARs are not modelled. */
+	if (dev->kind == S2MT_DEVICE_NVGRACE) {
+		if (bar == 4)
+			return mm_mmap_nvgrace_region(mm, req, &plan, device,
+						      S2MT_NVGRACE_USEMEM,
+						      offset, hva);
+		if (bar == 2 && dev->resmem_size)
+			return mm_mmap_nvgrace_region(mm, req, &plan, device,
+						      S2MT_NVGRACE_RESMEM,
+						      offset, hva);
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: BAR%u of an nvgrace-gpu device is not "
+			       "modelled",
+			       dev->name, bar);
+	}
+
+	/* H4: vfio_pci_core_mmap() */
+	if (!(plan.vma.flags & S2MT_VM_SHARED))
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "vfio-pci maps BARs only MAP_SHARED "
+			       "(vfio_pci_core_mmap)");
+	if (bar >= S2MT_MAX_BARS)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: region %u is not a BAR", dev->name, bar);
+	b = &dev->bars[bar];
+	if (!b->size)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: BAR%u is not implemented", dev->name, bar);
+	if (!b->mmap_ok)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: BAR%u cannot be mmapped "
+			       "(bar_mmap_supported is false)",
+			       dev->name, bar);
+	if (offset > b->size || b->size - offset < plan.len)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is outside BAR%u (0x%" PRIx64 " bytes)",
+			       dev->name, offset, plan.len, bar, b->size);
+
+	/*
+	 * H1: pgprot_noncached() -> DEVICE_nGnRnE. H2/H4: the flags
+	 * io_remap_pfn_range() would set, plus VM_ALLOW_ANY_UNCACHED from 6.9
+	 * (the vfio-pci patch of the Normal-NC series; K2 reads it).
+	 */
+	plan.vma.flags |= S2MT_VM_REMAP_PFN;
+	if (mm->host->era >= S2MT_ERA_6_9)
+		plan.vma.flags |= S2MT_VM_ALLOW_ANY_UNCACHED;
+	plan.vma.attrindx = S2MT_MT_IDX_DEVICE_nGnRnE;
+	plan.vma.backing = S2MT_BACK_PFN;
+	plan.vma.origin = S2MT_ORIGIN_VFIO_BAR;
+	plan.vma.device = device;
+	plan.vma.region = (uint8_t)bar;
+	plan.vma.pa = b->pa + offset;
+	plan_device_placement(&plan, req);
+	return mm_mmap_commit(mm, req, &plan, hva);
+}
+
+static int mm_mmap_nvgrace_region(struct s2mt_mm *mm,
+				  const struct s2mt_mmap_req *req,
+				  struct mmap_plan *plan, int device,
+				  unsigned region, uint64_t offset,
+				  uint64_t *hva)
+{
+	const struct s2mt_device *dev = &mm->host->devices[device];
+	uint64_t base, size;
+
+	if (region > S2MT_NVGRACE_RESMEM)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: nvgrace-gpu region %u does not exist",
+			       dev->name, region);
+	if (region == S2MT_NVGRACE_RESMEM && !dev->resmem_size)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s has no resmem (a part without the MIG "
+			       "carve-out: all its memory is cacheable)",
+			       dev->name);
+	/*
+	 * nvgrace_gpu_mmap() itself does not test VM_SHARED (remap_pfn_range()
+	 * would accept a private mapping covering the whole VMA); the model
+	 * requires MAP_SHARED, as for any vfio region, since a copy-on-write
+	 * PFNMAP is nothing a VMM hands to KVM.
+	 */
+	if (!(plan->vma.flags & S2MT_VM_SHARED))
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: nvgrace-gpu regions are mapped MAP_SHARED",
+			       dev->name);
+	base = region == S2MT_NVGRACE_USEMEM ? dev->usemem_pa : dev->resmem_pa;
+	size = region == S2MT_NVGRACE_USEMEM ? dev->usemem_size
+					     : dev->resmem_size;
+	if (offset > size || size - offset < plan->len)
+		return mm_fail(
+			mm, -S2MT_EINVAL, "H4",
+			"%s: [0x%" PRIx64 ", +0x%" PRIx64
+			") is beyond the %s memory (0x%" PRIx64 " bytes)",
+			dev->name, offset, plan->len,
+			region == S2MT_NVGRACE_USEMEM ? "usemem" : "resmem",
+			size);
+
+	/*
+	 * H4: remap_pfn_range() flags. usemem keeps the default prot, so the
+	 * host maps it cacheable (H1 NORMAL, H3) although it is outside the
+	 * linear map (K1). resmem is pgprot_writecombine() (NORMAL_NC) with
+	 * VM_ALLOW_ANY_UNCACHED; the driver arrived with that flag in 6.9, and
+	 * the model's 6.8 era shows it without.
+	 */
+	plan->vma.flags |= S2MT_VM_REMAP_PFN;
+	if (region == S2MT_NVGRACE_USEMEM) {
+		plan->vma.attrindx = S2MT_MT_IDX_NORMAL;
+		plan->vma.origin = S2MT_ORIGIN_NVGRACE_USEMEM;
+	} else {
+		plan->vma.attrindx = S2MT_MT_IDX_NORMAL_NC;
+		plan->vma.origin = S2MT_ORIGIN_NVGRACE_RESMEM;
+		if (mm->host->era >= S2MT_ERA_6_9)
+			plan->vma.flags |= S2MT_VM_ALLOW_ANY_UNCACHED;
+	}
+	plan->vma.backing = S2MT_BACK_PFN;
+	plan->vma.device = device;
+	plan->vma.region = (uint8_t)region;
+	plan->vma.pa = base + offset;
+	plan_device_placement(plan, req);
+	return mm_mmap_commit(mm, req, plan, hva);
+}
+
+int s2mt_mm_mmap_nvgrace(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			 int device, unsigned region, uint64_t offset,
+			 uint64_t *hva)
+{
+	struct mmap_plan plan;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	err = mm_check_req(mm, req, hva, &plan);
+	if (!err)
+		err = mm_check_device(mm, device);
+	if (err)
+		return err;
+	if (mm->host->devices[device].kind != S2MT_DEVICE_NVGRACE)
+		return mm_fail(mm, -S2MT_ENODEV, "H4",
+			       "%s is not an nvgrace-gpu device",
+			       mm->host->devices[device].name);
+	if (offset % SZ_4K)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mmap offset 0x%" PRIx64 " is not page aligned",
+			       offset);
+	return mm_mmap_nvgrace_region(mm, req, &plan, device, region, offset,
+				      hva);
+}
+
+/* Whether [pa, pa + len) touches system RAM. */
+static bool range_has_ram(const struct s2mt_host *host, uint64_t pa,
+			  uint64_t len)
+{
+	size_t i;
+
+	for (i = 0; i < host->nr_regions; i++) {
+		const struct s2mt_phys_region *r = &host->regions[i];
+
+		if (r->kind == S2MT_PHYS_RAM && pa < r->base + r->size &&
+		    r->base < pa + len)
+			return true;
+	}
+	return false;
+}
+
+int s2mt_mm_mmap_devmem(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+			uint64_t pa, uint64_t *hva)
+{
+	const struct s2mt_phys_region *r;
+	struct mmap_plan plan;
+	uint64_t limit;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	err = mm_check_req(mm, req, hva, &plan);
+	if (err)
+		return err;
+	limit = 1ULL << mm->host->pa_bits;
+	/* mmap_mem(): the offset is a page number; the range must not wrap
+	 * nor leave the PA space (valid_mmap_phys_addr_range). */
+	if (pa % SZ_4K)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "/dev/mem offset 0x%" PRIx64
+			       " is not page aligned",
+			       pa);
+	if (pa >= limit || limit - pa < plan.len)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "/dev/mem [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is beyond the %u-bit PA space",
+			       pa, plan.len, mm->host->pa_bits);
+	/* STRICT_DEVMEM: devmem_is_allowed() refuses every RAM page. */
+	if (range_has_ram(mm->host, pa, plan.len))
+		return mm_fail(mm, -S2MT_EPERM, "H4",
+			       "/dev/mem [0x%" PRIx64 ", +0x%" PRIx64
+			       ") includes system RAM (STRICT_DEVMEM)",
+			       pa, plan.len);
+	/* Linux maps holes too; the model wants one known region. */
+	r = s2mt_host_region(mm->host, pa);
+	if (!r || r->base + r->size - pa < plan.len)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "/dev/mem [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is not inside one known physical region",
+			       pa, plan.len);
+
+	/*
+	 * H4: remap_pfn_range() flags; phys_mem_access_prot() gives
+	 * pgprot_noncached() (H1 DEVICE_nGnRnE) outside the linear map, even
+	 * over nvgrace-gpu's cacheable memory. MAP_PRIVATE is allowed
+	 * (private_mapping_ok() with an MMU).
+	 */
+	plan.vma.flags |= S2MT_VM_REMAP_PFN;
+	plan.vma.attrindx = s2mt_host_pfn_is_map_memory(mm->host, pa)
+		? S2MT_MT_IDX_NORMAL
+		: S2MT_MT_IDX_DEVICE_nGnRnE;
+	plan.vma.backing = S2MT_BACK_PFN;
+	plan.vma.origin = S2MT_ORIGIN_DEVMEM;
+	plan.vma.pa = pa;
+	plan_device_placement(&plan, req);
+	return mm_mmap_commit(mm, req, &plan, hva);
+}
+
+int s2mt_mm_munmap(struct s2mt_mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t end;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	/* do_vmi_munmap(): page-aligned start, non-empty, inside TASK_SIZE;
+	 * the length is rounded up to pages. */
+	if (addr % SZ_4K)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "munmap address 0x%" PRIx64
+			       " is not page aligned",
+			       addr);
+	if (!len)
+		return mm_fail(mm, -S2MT_EINVAL, "H2", "munmap of length 0");
+	if (addr > S2MT_TASK_SIZE || !align_up(len, SZ_4K, &len) ||
+	    len > S2MT_TASK_SIZE - addr)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "munmap [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is beyond TASK_SIZE",
+			       addr, len);
+	end = addr + len;
+	if (!s2mt_mm_find_vma_intersection(mm, addr, end))
+		return 0;
+	err = mm_check_split(mm, addr);
+	if (!err)
+		err = mm_check_split(mm, end);
+	if (!err)
+		err = mm_reserve(mm, 2);
+	if (err)
+		return err;
+	mm_remove_range(mm, addr, end);
+	mm_notify(mm, addr, end);
+	return 0;
+}
+
+int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
+		     unsigned prot)
+{
+	uint64_t end, cur;
+	size_t i;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	/* do_mprotect_pkey() */
+	if (addr % SZ_4K)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mprotect address 0x%" PRIx64
+			       " is not page aligned",
+			       addr);
+	if (prot & ~S2MT_PROT_ALL)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "prot 0x%x has bits other than "
+			       "PROT_READ|PROT_WRITE|PROT_EXEC",
+			       prot);
+	if (!len)
+		return 0;
+	if (!align_up(len, SZ_4K, &len) || len > UINT64_MAX - addr)
+		return mm_fail(mm, -S2MT_ENOMEM, "H2",
+			       "mprotect range wraps around");
+	end = addr + len;
+
+	/* Linux changes the VMAs one by one and stops at the first hole with
+	 * -ENOMEM; the model checks first, so a refusal changes nothing. */
+	cur = addr;
+	for (i = vma_first_above(mm, addr); cur < end; i++) {
+		if (i >= mm->nr_vmas || mm->vmas[i].start > cur)
+			return mm_fail(mm, -S2MT_ENOMEM, "H2",
+				       "mprotect: 0x%" PRIx64 " is not mapped",
+				       cur);
+		cur = mm->vmas[i].end;
+	}
+	err = mm_check_split(mm, addr);
+	if (!err)
+		err = mm_check_split(mm, end);
+	if (!err)
+		err = mm_reserve(mm, 2);
+	if (err)
+		return err;
+
+	mm_split_at(mm, addr);
+	mm_split_at(mm, end);
+	for (i = vma_first_above(mm, addr);
+	     i < mm->nr_vmas && mm->vmas[i].start < end; i++)
+		mm->vmas[i].flags =
+			(mm->vmas[i].flags & ~(uint64_t)S2MT_VM_ACCESS) |
+			prot_to_vm(prot);
+	/* K8: change_protection() invalidates secondary MMUs. */
+	mm_notify(mm, addr, end);
+	return 0;
+}
+
+/* K1: PFN-mapped memory outside the linear map is "outside"; hugetlbfs and
+ * other RAM are in the linear map. */
+unsigned s2mt_vma_memclass(const struct s2mt_host *host,
+			   const struct s2mt_vma *vma)
+{
+	if (vma->backing == S2MT_BACK_PFN &&
+	    !s2mt_host_pfn_is_map_memory(host, vma->pa))
+		return S2MT_MEM_PFN_OUTSIDE;
+	if (backing_is_hugetlb(vma->backing) || (vma->flags & S2MT_VM_HUGETLB))
+		return S2MT_MEM_HUGETLB;
+	return S2MT_MEM_RAM;
+}
+
+size_t s2mt_vma_describe(const struct s2mt_host *host,
+			 const struct s2mt_vma *vma, char *buf, size_t len)
+{
+	const char *dev = "?";
+	int n;
+
+	if (!buf || !len)
+		return 0;
+	if (!vma) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (host && vma->device >= 0 && (size_t)vma->device < host->nr_devices)
+		dev = host->devices[vma->device].name;
+	switch (vma->origin) {
+	case S2MT_ORIGIN_ANON:
+		n = snprintf(buf, len, "%s",
+			     vma->backing == S2MT_BACK_THP ? "anonymous (THP)"
+							   : "anonymous");
+		break;
+	case S2MT_ORIGIN_HUGETLBFS:
+		n = snprintf(buf, len, "hugetlbfs %s",
+			     vma->backing == S2MT_BACK_HUGETLB_1G ? "1G"
+								  : "2M");
+		break;
+	case S2MT_ORIGIN_VFIO_BAR:
+		n = snprintf(buf, len, "vfio-pci %s BAR%u", dev,
+			     (unsigned)vma->region);
+		break;
+	case S2MT_ORIGIN_NVGRACE_USEMEM:
+		n = snprintf(buf, len, "nvgrace-gpu %s usemem", dev);
+		break;
+	case S2MT_ORIGIN_NVGRACE_RESMEM:
+		n = snprintf(buf, len, "nvgrace-gpu %s resmem", dev);
+		break;
+	case S2MT_ORIGIN_DEVMEM:
+		n = snprintf(buf, len, "/dev/mem");
+		break;
+	default:
+		n = snprintf(buf, len, "?");
+		break;
+	}
+	if (n < 0)
+		n = 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
