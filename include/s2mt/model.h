@@ -427,8 +427,8 @@ void s2mt_vm_destroy(struct s2mt_vm *vm);
 
 /* KVM_CHECK_EXTENSION on a VM handle (C1: 243 = FWB && DIC from 6.17). */
 long s2mt_vm_check_extension(struct s2mt_vm *vm, long cap);
-/* KVM_ENABLE_CAP(KVM_CAP_ARM_MTE): -EINVAL without host MTE, -EBUSY once
- * a vCPU exists. Other caps: -EINVAL. */
+/* KVM_ENABLE_CAP(KVM_CAP_ARM_MTE): -EINVAL without host MTE or once a vCPU
+ * exists (as the kernel). Other caps: -EINVAL. */
 int s2mt_vm_enable_cap(struct s2mt_vm *vm, long cap);
 /* KVM_CREATE_VCPU (just counted: the model runs accesses, not code). */
 int s2mt_vm_create_vcpu(struct s2mt_vm *vm);
@@ -446,8 +446,9 @@ const struct s2mt_memslot *s2mt_vm_slot_by_id(const struct s2mt_vm *vm,
 					      uint32_t slot);
 
 /* KVM_GET_DIRTY_LOG: copies and clears the slot's bitmap, and write-protects
- * the pages that were dirty again (K7). -ENOENT without such a slot,
- * -EINVAL when the slot is not logging. bitmap holds size/4K bits. */
+ * the pages that were dirty again (K7). -EINVAL for a slot id out of range,
+ * -ENOENT without such a slot or when it is not logging (as the kernel).
+ * bitmap holds size/4K bits. */
 int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot, uint64_t *bitmap);
 
 /* What a guest access that missed stage 2 ends in. */

@@ -272,6 +272,8 @@ static int by_pa(const void *a, const void *b)
 /* Z5: sort every leaf of every VM by PA; overlapping leaves must agree. */
 static void check_z5(struct leaves *all, struct found *f)
 {
+	if (!all->nr)
+		return;
 	qsort(all->v, all->nr, sizeof(*all->v), by_pa);
 	for (size_t i = 0; i < all->nr; i++) {
 		const struct leaf_rec *a = &all->v[i];

@@ -406,7 +406,7 @@ int s2mt_vm_enable_cap(struct s2mt_vm *vm, long cap)
 	}
 	if (vm->nr_vcpus) {
 		VM_WHY(vm, "K6", "K6: MTE must be enabled before any vCPU");
-		return -S2MT_EBUSY;
+		return -S2MT_EINVAL;
 	}
 	vm->mte = true;
 	return 0;
@@ -538,6 +538,24 @@ static int arch_prepare(struct s2mt_vm *vm, enum change change, uint64_t gpa,
 		hva = vma->end < end ? vma->end : end;
 	}
 	return 0;
+}
+
+/* Starts or stops the dirty bitmap for new flags; true if logging starts. */
+static bool set_logging(struct s2mt_memslot *s, uint32_t flags, uint64_t npages)
+{
+	bool on = flags & KVM_MEM_LOG_DIRTY_PAGES;
+
+	if (on && !s->dirty_bitmap) {
+		s->dirty_bitmap = calloc((npages + 63) / 64, 8);
+		if (!s->dirty_bitmap)
+			abort();
+		return true;
+	}
+	if (!on) {
+		free(s->dirty_bitmap);
+		s->dirty_bitmap = NULL;
+	}
+	return false;
 }
 
 static int set_memory_region(struct s2mt_vm *vm,
@@ -676,7 +694,9 @@ static int set_memory_region(struct s2mt_vm *vm,
 		break;
 	}
 	case MOVE:
+		/* The old IPA range goes; the flags may change with it. */
 		unmap_ipa(vm, old->gpa, old->size);
+		set_logging(old, mem->flags, npages);
 		old->gpa = mem->guest_phys_addr;
 		old->flags = mem->flags;
 		sort_slots(vm);
@@ -684,17 +704,11 @@ static int set_memory_region(struct s2mt_vm *vm,
 		       mem->slot);
 		break;
 	case FLAGS_ONLY:
-		if ((mem->flags & KVM_MEM_LOG_DIRTY_PAGES) &&
-		    !(old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
-			/* K7: logging starts by write-protecting the slot. */
-			old->dirty_bitmap = calloc((npages + 63) / 64, 8);
-			if (s2mt_pgt_restrict_perms(&vm->pgt, old->gpa,
-						    old->size, S2MT_PROT_W))
-				abort();
-		} else if (!(mem->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
-			free(old->dirty_bitmap);
-			old->dirty_bitmap = NULL;
-		}
+		/* K7: logging starts by write-protecting the slot. */
+		if (set_logging(old, mem->flags, npages) &&
+		    s2mt_pgt_restrict_perms(&vm->pgt, old->gpa, old->size,
+					    S2MT_PROT_W))
+			abort();
 		old->flags = mem->flags;
 		VM_WHY(vm, "K7", "K7: slot %u flags now %#x", mem->slot,
 		       mem->flags);
@@ -728,13 +742,18 @@ int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot, uint64_t *bitmap)
 	struct s2mt_memslot *s = slot_by_id(vm, slot);
 	uint64_t npages, words;
 
+	/* kvm_get_dirty_log_protect(): no slot, or not logging: -ENOENT. */
+	if ((slot >> 16) >= 1 || (uint16_t)slot >= S2MT_KVM_USER_MEM_SLOTS) {
+		VM_WHY(vm, "K7", "K7: slot %#x out of range", slot);
+		return -S2MT_EINVAL;
+	}
 	if (!s) {
 		VM_WHY(vm, "K7", "K7: no slot %u", slot);
 		return -S2MT_ENOENT;
 	}
 	if (!s->dirty_bitmap) {
 		VM_WHY(vm, "K7", "K7: slot %u is not dirty-logging", slot);
-		return -S2MT_EINVAL;
+		return -S2MT_ENOENT;
 	}
 	npages = s->size / PAGE_SIZE;
 	words = (npages + 63) / 64;
