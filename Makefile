@@ -30,8 +30,10 @@ CORE_CFLAGS := $(CFLAGS_BASE) $(S2MT_CORE_CFLAGS)
 HOST_CFLAGS := $(CFLAGS_BASE)
 
 # Debian packages each job needs (installed on demand, scripts/ensure-deps.sh).
-DEPS_BUILD := gcc make libc6-dev libjansson-dev pkg-config
-DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+DEPS_BUILD := gcc make libc6-dev libjansson-dev libyaml-dev
+DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format gcc-aarch64-linux-gnu \
+	libc6-dev-arm64-cross librsvg2-bin
+DEPS_FUZZ := $(DEPS_BUILD) clang libclang-rt-14-dev
 DEPS_COVERAGE := $(DEPS_TEST) lcov
 DEPS_BENCH := $(DEPS_BUILD) valgrind
 
@@ -40,8 +42,10 @@ MODEL_SRCS := $(wildcard src/model/*.c)
 MODEL_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(MODEL_SRCS))
 LIB := $(B)/lib/libs2mt.a
 
-TOOL_SRCS := $(wildcard tools/s2mt/*.c)
+# The command's pieces (all but main.c) also link into the tests.
+TOOL_SRCS := $(filter-out tools/s2mt/main.c,$(wildcard tools/s2mt/*.c))
 TOOL_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TOOL_SRCS))
+TOOL_LIB := $(B)/lib/libs2mt-tool.a
 S2MT := $(B)/bin/s2mt
 
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
@@ -52,14 +56,15 @@ TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH := $(B)/bin/s2mt-bench
 
-JANSSON_LIBS := -ljansson
+TOOL_LIBS := -ljansson -lyaml -lm
 CMOCKA_LIBS := -lcmocka
 
 # Keep objects make would treat as intermediate (test support objects).
 .SECONDARY:
 
 .PHONY: all lib tool demo check test test-normal test-asan core-aarch64 \
-	coverage bench format format-check deps-build deps-test help clean
+	coverage bench format format-check deps-build deps-test help clean \
+	golden-update fuzz
 
 all: lib tool
 
@@ -70,6 +75,7 @@ help:
 	@echo "                the core built for aarch64, format check"
 	@echo "make coverage   line coverage of the tests (lcov)"
 	@echo "make bench      benchmarks (not part of check)"
+	@echo "make fuzz       libFuzzer on the scenario loader (FUZZ_SECONDS=600)"
 	@echo "make format     reformat the sources with .clang-format"
 
 lib: $(LIB)
@@ -92,14 +98,19 @@ $(LIB): $(CORE_OBJS) $(MODEL_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(S2MT): $(TOOL_OBJS) $(LIB)
+$(TOOL_LIB): $(TOOL_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_BASE) -o $@ $(TOOL_OBJS) $(LIB) $(JANSSON_LIBS)
+	rm -f $@
+	ar rcs $@ $^
 
-$(B)/tests/%: tests/%.c $(TEST_SUPPORT_OBJS) $(LIB) $(wildcard tests/support/*.h)
+$(S2MT): $(B)/obj/tools/s2mt/main.o $(TOOL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -Itests $< $(TEST_SUPPORT_OBJS) $(LIB) \
-		$(LDFLAGS_BASE) $(CMOCKA_LIBS) $(JANSSON_LIBS) -o $@
+	$(CC) $(LDFLAGS_BASE) -o $@ $< $(TOOL_LIB) $(LIB) $(TOOL_LIBS)
+
+$(B)/tests/%: tests/%.c $(TEST_SUPPORT_OBJS) $(TOOL_LIB) $(LIB) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Itests -Itools/s2mt $< $(TEST_SUPPORT_OBJS) \
+		$(TOOL_LIB) $(LIB) $(LDFLAGS_BASE) $(CMOCKA_LIBS) $(TOOL_LIBS) -o $@
 
 $(BENCH): $(BENCH_SRCS) $(LIB)
 	@mkdir -p $(dir $@)
@@ -110,10 +121,18 @@ deps-build:
 deps-test:
 	@scripts/ensure-deps.sh $(DEPS_TEST)
 
-# Runs every test binary of the variant; each prints cmocka's summary.
+# Runs every test binary of the variant (each prints cmocka's summary),
+# then the examples (each carries its expectations) and the golden outputs.
 test: $(TEST_BINS) $(S2MT)
 	@set -e; for t in $(TEST_BINS); do \
 		echo "== $$t"; S2MT_BIN=$(S2MT) ./$$t; done
+	@echo "== examples ($(VARIANT))"; scripts/run-examples.sh $(S2MT)
+	@echo "== golden outputs ($(VARIANT))"; scripts/golden.sh $(S2MT)
+
+# After an intended change of output: rewrite tests/golden, then review
+# `git diff tests/golden` before committing.
+golden-update: tool
+	scripts/golden.sh $(S2MT) --update
 
 test-normal:
 	$(MAKE) VARIANT=normal test
@@ -160,7 +179,21 @@ bench:
 
 demo: deps-build
 	$(MAKE) tool
-	./$(S2MT) table --fwb
+	./$(S2MT) run examples/grace-hopper-vm.yaml
+
+# libFuzzer on the scenario loader, seeded with the examples and the bad
+# inputs; FUZZ_SECONDS to change the time. Crashes land in build/fuzz/.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@scripts/ensure-deps.sh $(DEPS_FUZZ)
+	@mkdir -p build/fuzz/corpus
+	cp examples/*.yaml tests/data/bad/*.yaml build/fuzz/corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-Iinclude -Itools/s2mt tools/fuzz/fuzz_scenario.c \
+		tools/s2mt/scenario.c $(S2MT_CORE_SRCS) $(MODEL_SRCS) -lyaml \
+		-o build/fuzz/fuzz_scenario
+	cd build/fuzz && ./fuzz_scenario -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 corpus
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

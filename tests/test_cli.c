@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 struct run {
 	int status;
@@ -189,6 +190,81 @@ static void test_combine_json_fields(void **state)
 	json_decref(root);
 }
 
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+/* s2mt map: an SVG with the slots, the hazard and a legend, which a real
+ * renderer (librsvg) turns into a PNG that is not empty. */
+static void test_map_renders_to_png(void **state)
+{
+	char svgpath[] = "/tmp/s2mt-map-XXXXXX", cmd[512], *svg;
+	unsigned char png[64];
+	FILE *f;
+	long svglen, pnglen;
+	int fd = mkstemp(svgpath);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "map examples/grace-hopper-vm.yaml -o %s",
+		 svgpath);
+	run_s2mt(&r, cmd);
+	assert_int_equal(r.status, 0);
+	f = fopen(svgpath, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	svglen = ftell(f);
+	rewind(f);
+	svg = calloc(1, (size_t)svglen + 1);
+	assert_int_equal(fread(svg, 1, (size_t)svglen, f), (size_t)svglen);
+	fclose(f);
+	/* Every slot, the Z6 finding on the NIC registers, the legend. */
+	assert_non_null(strstr(svg, "<svg"));
+	for (int i = 0; i <= 4; i++) {
+		char slot[16];
+
+		snprintf(slot, sizeof(slot), "slot %d,", i);
+		assert_non_null(strstr(svg, slot));
+	}
+	assert_non_null(strstr(svg, "Z6"));
+	assert_non_null(strstr(svg, "Legend"));
+	assert_non_null(strstr(svg, "Force-WB -&gt; Normal-WB"));
+	free(svg);
+
+	snprintf(cmd, sizeof(cmd), "rsvg-convert -o %s.png %s", svgpath,
+		 svgpath);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s.png", svgpath);
+	f = fopen(cmd, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(png, 1, sizeof(png), f), sizeof(png));
+	fseek(f, 0, SEEK_END);
+	pnglen = ftell(f);
+	fclose(f);
+	assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+	assert_memory_equal(png + 12, "IHDR", 4);
+	assert_int_equal(be32(png + 16), 1100); /* the SVG's width */
+	assert_true(be32(png + 20) > 800);
+	/* A blank page of that size compresses to a few KiB; bands, text
+	 * and the legend make it far larger. */
+	assert_true(pnglen > 40000);
+	unlink(cmd);
+	unlink(svgpath);
+}
+
+static void test_map_usage(void **state)
+{
+	(void)state;
+	run_s2mt(&r, "map examples/grace-hopper-vm.yaml");
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "s2mt map"));
+	run_s2mt(&r, "map /nonexistent.yaml -o /tmp/x.svg");
+	assert_int_equal(r.status, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_A5_table_json_fwb),
 		cmocka_unit_test(test_A5_table_json_nofwb),
 		cmocka_unit_test(test_combine_json_fields),
+		cmocka_unit_test(test_map_renders_to_png),
+		cmocka_unit_test(test_map_usage),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -10,8 +10,19 @@
 #define S2MT_EXIT_FINDING 1
 #define S2MT_EXIT_USAGE 2
 
+struct scenario;
+
 int cmd_table(int argc, char **argv);
 int cmd_combine(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+
+/* Parses "[--json] FILE" and loads the scenario; 0 or an exit status
+ * (bad input prints "FILE:LINE:COLUMN: ..." and gives 2). */
+int cli_load(const char *cmd, int argc, char **argv, bool *json,
+	     struct scenario *sc);
 
 /* Prints "s2mt <cmd>: <msg>" to stderr and returns S2MT_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -17,6 +17,17 @@ static const struct {
 	{ "combine", cmd_combine,
 	  "--s1 X --s2 Y [--fwb] [--s1-sh SH] [--s2-sh SH] [--json]   "
 	  "combine one pair and explain it (A3/A4)" },
+	{ "run", cmd_run,
+	  "[--json] FILE   tell a scenario's story through the model: steps, "
+	  "stage-2 layout, counts, hazards" },
+	{ "compare", cmd_compare,
+	  "[--json] FILE   the same scenario in kernel eras 6.8, 6.9 and 6.17 "
+	  "side by side" },
+	{ "advise", cmd_advise,
+	  "[--json] FILE   stage-2 leaf sizes for device mmaps and the "
+	  "alignment that gives 1 GiB (K4)" },
+	{ "map", cmd_map,
+	  "FILE -o map.svg   a picture of the guest physical address space" },
 };
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: MIT
+/* s2mt run / s2mt compare: what a person reads, and the same as JSON. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runner.h"
+
+static const char *outcome_short(unsigned o)
+{
+	switch (o) {
+	case S2MT_FAULT_MAPPED:
+		return "mapped";
+	case S2MT_FAULT_PERM_RELAXED:
+		return "perm-relaxed";
+	case S2MT_FAULT_SPURIOUS:
+		return "spurious";
+	case S2MT_FAULT_MMIO_EXIT:
+		return "mmio-exit";
+	case S2MT_FAULT_EFAULT:
+		return "efault";
+	case S2MT_FAULT_INJECT_IABT:
+		return "inject-iabt";
+	case S2MT_FAULT_INJECT_DABT:
+		return "inject-dabt";
+	default:
+		return "retry";
+	}
+}
+
+static void caps_text(const struct s2mt_host_caps *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "FWB %s, DIC %s, IDC %s, MTE %s",
+		 c->fwb ? "yes" : "no", c->dic ? "yes" : "no",
+		 c->idc ? "yes" : "no", c->mte ? "yes" : "no");
+}
+
+static void perm_text(const struct s2mt_leaf *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%c%c%c", l->s2ap & 1 ? 'R' : '-',
+		 l->s2ap & 2 ? 'W' : '-', l->xn == 0 ? 'X' : '-');
+}
+
+/* "Force-WB" etc. for a leaf, "0b110"/"0x6" for its MemAttr. */
+static void s2_text(const struct run *r, uint8_t memattr, char *buf, size_t len)
+{
+	char name[40];
+
+	s2mt_s2_name(memattr, r->host.caps.fwb, name, sizeof(name));
+	if (r->host.caps.fwb)
+		snprintf(buf, len, "%s (0b%u%u%u)", name, (memattr >> 2) & 1,
+			 (memattr >> 1) & 1, memattr & 1);
+	else
+		snprintf(buf, len, "%s (0x%X)", name, memattr);
+}
+
+/* One line for what a step came to. */
+static void step_outcome(const struct run *r, const struct sc_step *st,
+			 const struct step_result *s, char *buf, size_t len)
+{
+	char leaf[24], s2[48], eff[40];
+
+	if (st->kind == SC_STEP_ACCESS && s->ran_fault) {
+		if (!s->first.has_leaf ||
+		    (s->first.outcome != S2MT_FAULT_MAPPED &&
+		     s->first.outcome != S2MT_FAULT_PERM_RELAXED &&
+		     s->first.outcome != S2MT_FAULT_SPURIOUS)) {
+			snprintf(buf, len, "%s%s",
+				 outcome_short(s->first.outcome),
+				 s->err ? "" : "");
+			if (s->err)
+				snprintf(buf + strlen(buf), len - strlen(buf),
+					 " (%s)", s2mt_errno_name(s->err));
+			return;
+		}
+		sc_format_size(s->first.leaf.size, leaf, sizeof(leaf));
+		s2_text(r, s->first.leaf.memattr, s2, sizeof(s2));
+		if (s->has_eff && !s->eff.status)
+			s2mt_memtype_name(&s->eff.mt, eff, sizeof(eff));
+		else
+			snprintf(eff, sizeof(eff), "reserved");
+		snprintf(buf, len, "%s, %s leaf %s -> guest sees %s",
+			 outcome_short(s->first.outcome), leaf, s2, eff);
+		return;
+	}
+	if (st->kind == SC_STEP_CAPABILITY && !s->err) {
+		snprintf(buf, len, "= %ld", s->value);
+		return;
+	}
+	if (st->kind == SC_STEP_MIGRATE) {
+		snprintf(buf, len, s->nr_z8 ? "Z8 x%zu" : "ok", s->nr_z8);
+		return;
+	}
+	snprintf(buf, len, "%s", s->err ? s2mt_errno_name(s->err) : "0");
+}
+
+/* The compare table's cell: "2M Normal-NC -> Normal-NC". */
+static void compare_cell(const struct run *r, const struct sc_step *st,
+			 const struct step_result *s, char *buf, size_t len)
+{
+	char leaf[24], s2[40], eff[40] = "reserved";
+
+	if (st->kind != SC_STEP_ACCESS || !s->ran_fault || !s->first.has_leaf ||
+	    s->first.outcome == S2MT_FAULT_EFAULT ||
+	    s->first.outcome == S2MT_FAULT_INJECT_IABT ||
+	    s->first.outcome == S2MT_FAULT_INJECT_DABT ||
+	    s->first.outcome == S2MT_FAULT_MMIO_EXIT ||
+	    s->first.outcome == S2MT_FAULT_RETRY) {
+		step_outcome(r, st, s, buf, len);
+		return;
+	}
+	sc_format_size(s->first.leaf.size, leaf, sizeof(leaf));
+	s2mt_s2_name(s->first.leaf.memattr, r->host.caps.fwb, s2, sizeof(s2));
+	if (s->has_eff && !s->eff.status)
+		s2mt_memtype_name(&s->eff.mt, eff, sizeof(eff));
+	snprintf(buf, len, "%s %s -> %s", leaf, s2, eff);
+}
+
+static void print_layout(FILE *f, const struct run *r)
+{
+	fprintf(f,
+		"\nStage-2 layout at the end (guest stage 1 Normal-WB "
+		"unless an access says otherwise)\n");
+	if (!r->nr_layout) {
+		fprintf(f, "  (no memslots)\n");
+		return;
+	}
+	for (size_t i = 0; i < r->nr_layout; i++) {
+		const struct s2mt_query_entry *q = &r->layout[i];
+		char size[24], leaf[24], s2[48], perm[8], what[96] = "no VMA";
+
+		sc_format_size(q->size, size, sizeof(size));
+		if (q->has_vma)
+			s2mt_vma_describe(&r->host, &q->vma, what,
+					  sizeof(what));
+		fprintf(f, "  %#014llx-%#014llx %6s  slot %-3d %-26s host %s\n",
+			(unsigned long long)q->ipa,
+			(unsigned long long)(q->ipa + q->size), size, q->slot,
+			what,
+			q->has_vma ? s2mt_attrindx_name(q->host_attrindx)
+				   : "-");
+		if (!q->mapped) {
+			fprintf(f, "      not mapped");
+			if (q->has_policy && !q->policy.err) {
+				char s2[48];
+
+				s2_text(r,
+					s2mt_prot_memattr(q->policy.prot,
+							  r->host.caps.fwb),
+					s2, sizeof(s2));
+				fprintf(f, "; a read fault would map %s (%s)",
+					s2, q->policy.rule);
+			} else if (q->has_policy)
+				fprintf(f, "; a read fault: %s (%s)",
+					s2mt_errno_name(q->policy.err),
+					q->policy.rule);
+			fprintf(f, "\n");
+			continue;
+		}
+		sc_format_size(q->leaf.size, leaf, sizeof(leaf));
+		s2_text(r, q->leaf.memattr, s2, sizeof(s2));
+		perm_text(&q->leaf, perm, sizeof(perm));
+		fprintf(f, "      %llu x %s leaves, MemAttr %s, S2AP/XN %s",
+			(unsigned long long)q->nr_leaves, leaf, s2, perm);
+		if (q->dclean_bytes || q->iinval_bytes)
+			fprintf(f, ", cleaned %llu B, I-inval %llu B",
+				(unsigned long long)q->dclean_bytes,
+				(unsigned long long)q->iinval_bytes);
+		fprintf(f, "\n");
+		for (size_t a = 0; a < r->sc->nr_accesses; a++) {
+			const struct sc_access *ac = &r->sc->accesses[a];
+			struct s2mt_effective eff;
+			char eff_name[40], s1[40];
+
+			if (ac->ipa < q->ipa || ac->ipa >= q->ipa + q->size)
+				continue;
+			run_access_effective(r, ac, &q->leaf, &eff);
+			if (eff.status)
+				snprintf(eff_name, sizeof(eff_name),
+					 "reserved");
+			else
+				s2mt_memtype_name(&eff.mt, eff_name,
+						  sizeof(eff_name));
+			if (!ac->s1.enabled)
+				snprintf(s1, sizeof(s1), "stage 1 off");
+			else
+				snprintf(s1, sizeof(s1), "MAIR 0x%02x",
+					 ac->s1.mair);
+			fprintf(f, "      access %s (%s): %s, %s\n", ac->name,
+				s1, eff_name, s2mt_sh_name(eff.sh));
+		}
+		if (q->hazards) {
+			fprintf(f, "      hazards:");
+			for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
+				if (q->hazards & S2MT_HAZARD_BIT(z))
+					fprintf(f, " %s", s2mt_hazard_name(z));
+			fprintf(f, "\n");
+		}
+	}
+}
+
+static void report_text(FILE *f, const struct run *r)
+{
+	const struct scenario *sc = r->sc;
+	const struct s2mt_vm_stats *st = r->vm ? &r->vm->stats : NULL;
+	char caps[96];
+
+	caps_text(&r->host.caps, caps, sizeof(caps));
+	fprintf(f, "s2mt run %s\n", sc->file);
+	if (sc->name[0])
+		fprintf(f, "%s\n", sc->name);
+	if (sc->description[0])
+		fprintf(f, "%s\n", sc->description);
+	fprintf(f, "host %s (%s), kernel era %s\n", r->host.preset, caps,
+		s2mt_era_name(r->era));
+
+	fprintf(f, "\nSteps\n");
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		const struct step_result *s = &r->steps[i];
+		char out[160];
+
+		step_outcome(r, &sc->steps[i], s, out, sizeof(out));
+		fprintf(f, "  %2zu  %-58s %s\n", i + 1, s->what, out);
+		if (s->reason[0])
+			fprintf(f, "      %s\n", s->reason);
+		if (sc->steps[i].kind == SC_STEP_ACCESS && s->pages_touched > 1)
+			fprintf(f, "      %llu stage-2 faults to touch it%s\n",
+				(unsigned long long)s->faults,
+				s->stopped ? " (stopped at a failing page)"
+					   : "");
+		if (s->expect_checked)
+			fprintf(f, "      expect: %s%s\n",
+				s->expect_ok ? "" : "FAILED: ", s->expect_msg);
+	}
+	print_layout(f, r);
+
+	fprintf(f, "\nCounts\n");
+	if (st)
+		fprintf(f,
+			"  stage-2 faults %llu (mapped %llu, permission %llu, "
+			"MMIO exits %llu, -EFAULT %llu, injected aborts %llu, "
+			"retries %llu)\n"
+			"  TLB invalidations %llu by IPA, %llu by VMID\n"
+			"  cache maintenance: D-cache clean %llu B, I-cache "
+			"invalidate %llu B, impossible (no kernel VA) %llu B\n",
+			(unsigned long long)st->faults,
+			(unsigned long long)st->mapped,
+			(unsigned long long)st->perm_relaxed,
+			(unsigned long long)st->mmio_exits,
+			(unsigned long long)st->efaults,
+			(unsigned long long)st->injected_aborts,
+			(unsigned long long)st->retries,
+			(unsigned long long)st->tlbi_ipa,
+			(unsigned long long)st->tlbi_vmid,
+			(unsigned long long)st->dclean_bytes,
+			(unsigned long long)st->iinval_bytes,
+			(unsigned long long)st->cmo_impossible_bytes);
+	else
+		fprintf(f, "  no VM was created\n");
+
+	fprintf(f, "\nHazards\n");
+	if (!r->nr_hazards)
+		fprintf(f, "  none\n");
+	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
+		const struct s2mt_hazard *h = &r->hazards[i];
+		bool expected = sc->hazards.present & S2MT_HAZARD_BIT(h->id);
+
+		fprintf(f, "  %s %s%s\n      %s\n", s2mt_hazard_name(h->id),
+			s2mt_hazard_title(h->id), expected ? " (expected)" : "",
+			h->detail);
+	}
+	if (r->nr_hazards > RUN_MAX_HAZARDS)
+		fprintf(f, "  ... and %zu more\n",
+			r->nr_hazards - RUN_MAX_HAZARDS);
+
+	if (r->expectations)
+		fprintf(f, "\nExpectations: %u of %u hold\n",
+			r->expectations - r->expectations_failed,
+			r->expectations);
+	fprintf(f, "Result: %s\n",
+		run_exit_status(r) ? "FINDINGS (exit 1)" : "ok (exit 0)");
+}
+
+/* ---- JSON ---- */
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_string(buf);
+}
+
+static json_t *leaf_json(const struct run *r, const struct s2mt_leaf *l)
+{
+	char s2[40], perm[8];
+
+	s2mt_s2_name(l->memattr, r->host.caps.fwb, s2, sizeof(s2));
+	perm_text(l, perm, sizeof(perm));
+	return json_pack("{s:o, s:o, s:I, s:i, s:i, s:s, s:s, s:s}", "ipa",
+			 hex(l->ipa), "pa", hex(l->pa), "size",
+			 (json_int_t)l->size, "level", (int)l->level, "memattr",
+			 (int)l->memattr, "stage2", s2, "perm", perm,
+			 "shareability", s2mt_sh_name(l->sh));
+}
+
+static json_t *eff_json(const struct s2mt_effective *e)
+{
+	char name[40], why[256], mair[8];
+
+	s2mt_explain(e, why, sizeof(why));
+	if (e->status)
+		return json_pack("{s:s, s:s}", "type", "reserved",
+				 "explanation", why);
+	s2mt_memtype_name(&e->mt, name, sizeof(name));
+	snprintf(mair, sizeof(mair), "0x%02x", s2mt_mair_encode(&e->mt));
+	return json_pack("{s:s, s:s, s:s, s:s}", "type", name, "mair", mair,
+			 "shareability", s2mt_sh_name(e->sh), "explanation",
+			 why);
+}
+
+static json_t *hazard_list(uint32_t bits)
+{
+	json_t *a = json_array();
+
+	for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
+		if (bits & S2MT_HAZARD_BIT(z))
+			json_array_append_new(a,
+					      json_string(s2mt_hazard_name(z)));
+	return a;
+}
+
+static json_t *report_json(const struct run *r)
+{
+	const struct scenario *sc = r->sc;
+	json_t *root = json_object(), *steps = json_array(),
+	       *layout = json_array(), *hz = json_array(), *counts;
+
+	json_object_set_new(root, "file", json_string(sc->file));
+	json_object_set_new(root, "name", json_string(sc->name));
+	json_object_set_new(
+		root, "host",
+		json_pack("{s:s, s:b, s:b, s:b, s:b}", "preset", r->host.preset,
+			  "fwb", r->host.caps.fwb, "dic", r->host.caps.dic,
+			  "idc", r->host.caps.idc, "mte", r->host.caps.mte));
+	json_object_set_new(root, "kernel", json_string(s2mt_era_name(r->era)));
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		const struct step_result *s = &r->steps[i];
+		const struct sc_step *st = &sc->steps[i];
+		json_t *o = json_pack(
+			"{s:I, s:s, s:i, s:s, s:s, s:s}", "step",
+			(json_int_t)(i + 1), "what", s->what, "errno", s->err,
+			"errno_name", s2mt_errno_name(s->err), "rule",
+			s->rule ? s->rule : "", "reason", s->reason);
+
+		if (st->kind == SC_STEP_ACCESS && s->ran_fault) {
+			json_object_set_new(
+				o, "outcome",
+				json_string(outcome_short(s->first.outcome)));
+			json_object_set_new(
+				o, "faults",
+				json_integer((json_int_t)s->faults));
+			if (s->first.has_leaf)
+				json_object_set_new(
+					o, "leaf",
+					leaf_json(r, &s->first.leaf));
+			if (s->has_eff)
+				json_object_set_new(o, "effective",
+						    eff_json(&s->eff));
+		}
+		if (st->kind == SC_STEP_CAPABILITY ||
+		    st->kind == SC_STEP_GET_DIRTY_LOG)
+			json_object_set_new(o, "value", json_integer(s->value));
+		if (s->expect_checked)
+			json_object_set_new(o, "expect",
+					    json_pack("{s:b, s:s}", "ok",
+						      s->expect_ok, "message",
+						      s->expect_msg));
+		json_array_append_new(steps, o);
+	}
+	json_object_set_new(root, "steps", steps);
+	for (size_t i = 0; i < r->nr_layout; i++) {
+		const struct s2mt_query_entry *q = &r->layout[i];
+		char what[96] = "";
+		json_t *o;
+
+		if (q->has_vma)
+			s2mt_vma_describe(&r->host, &q->vma, what,
+					  sizeof(what));
+		o = json_pack("{s:o, s:I, s:i, s:s, s:s, s:b}", "ipa",
+			      hex(q->ipa), "size", (json_int_t)q->size, "slot",
+			      q->slot, "backing", what, "host_stage1",
+			      q->has_vma ? s2mt_attrindx_name(q->host_attrindx)
+					 : "",
+			      "mapped", q->mapped);
+		if (q->mapped) {
+			json_object_set_new(o, "leaf", leaf_json(r, &q->leaf));
+			json_object_set_new(
+				o, "leaves",
+				json_integer((json_int_t)q->nr_leaves));
+			json_object_set_new(
+				o, "dclean_bytes",
+				json_integer((json_int_t)q->dclean_bytes));
+			json_object_set_new(
+				o, "iinval_bytes",
+				json_integer((json_int_t)q->iinval_bytes));
+			json_object_set_new(o, "effective_normal_wb",
+					    eff_json(&q->eff));
+		}
+		json_object_set_new(o, "hazards", hazard_list(q->hazards));
+		json_array_append_new(layout, o);
+	}
+	json_object_set_new(root, "layout", layout);
+	counts = r->vm
+		? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			    "s:I, s:I, s:I, s:I}",
+			    "faults", (json_int_t)r->vm->stats.faults, "mapped",
+			    (json_int_t)r->vm->stats.mapped, "perm_relaxed",
+			    (json_int_t)r->vm->stats.perm_relaxed, "mmio_exits",
+			    (json_int_t)r->vm->stats.mmio_exits, "efaults",
+			    (json_int_t)r->vm->stats.efaults, "injected_aborts",
+			    (json_int_t)r->vm->stats.injected_aborts, "retries",
+			    (json_int_t)r->vm->stats.retries, "tlbi_ipa",
+			    (json_int_t)r->vm->stats.tlbi_ipa, "tlbi_vmid",
+			    (json_int_t)r->vm->stats.tlbi_vmid, "dclean_bytes",
+			    (json_int_t)r->vm->stats.dclean_bytes,
+			    "iinval_bytes",
+			    (json_int_t)r->vm->stats.iinval_bytes,
+			    "cmo_impossible_bytes",
+			    (json_int_t)r->vm->stats.cmo_impossible_bytes)
+		: json_object();
+	json_object_set_new(root, "counts", counts);
+	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
+		const struct s2mt_hazard *h = &r->hazards[i];
+
+		json_array_append_new(
+			hz,
+			json_pack("{s:s, s:s, s:o, s:I, s:o, s:s, s:b}", "id",
+				  s2mt_hazard_name(h->id), "title",
+				  s2mt_hazard_title(h->id), "ipa", hex(h->ipa),
+				  "size", (json_int_t)h->size, "pa", hex(h->pa),
+				  "detail", h->detail, "expected",
+				  (sc->hazards.present &
+				   S2MT_HAZARD_BIT(h->id)) != 0));
+	}
+	json_object_set_new(root, "hazards", hz);
+	json_object_set_new(root, "expectations",
+			    json_pack("{s:i, s:i}", "checked",
+				      (int)r->expectations, "failed",
+				      (int)r->expectations_failed));
+	json_object_set_new(root, "exit", json_integer(run_exit_status(r)));
+	return root;
+}
+
+static int dump_json(json_t *root)
+{
+	int err;
+
+	if (!root) {
+		fprintf(stderr, "s2mt: out of memory building JSON\n");
+		return S2MT_EXIT_USAGE;
+	}
+	err = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(root);
+	return err ? S2MT_EXIT_USAGE : 0;
+}
+
+/* Parses "[--json] FILE" for run/compare/advise. */
+int cli_load(const char *cmd, int argc, char **argv, bool *json,
+	     struct scenario *sc)
+{
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
+					      { 0, 0, 0, 0 } };
+	char err[512];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	*json = false;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			*json = true;
+		else
+			return cli_usage_error(cmd, "unknown option '%s'",
+					       argv[optind - 1]);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cmd, "expected one scenario FILE");
+	if (scenario_load_file(argv[optind], sc, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return S2MT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	struct run *r = calloc(1, sizeof(*r));
+	bool json;
+	int status;
+
+	if (!sc || !r)
+		return S2MT_EXIT_USAGE;
+	status = cli_load("run", argc, argv, &json, sc);
+	if (status)
+		goto out;
+	if (run_scenario(sc, sc->era, r)) {
+		fprintf(stderr, "%s\n", r->setup_error);
+		status = S2MT_EXIT_USAGE;
+		goto out;
+	}
+	if (json) {
+		status = dump_json(report_json(r));
+		if (!status)
+			status = run_exit_status(r);
+	} else {
+		report_text(stdout, r);
+		status = run_exit_status(r);
+	}
+	run_free(r);
+out:
+	free(r);
+	free(sc);
+	return status;
+}
+
+/* s2mt compare: the same story in every era, side by side. */
+int cmd_compare(int argc, char **argv)
+{
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	struct run *runs = calloc(S2MT_ERA_COUNT_, sizeof(*runs));
+	bool json;
+	int status;
+
+	if (!sc || !runs)
+		return S2MT_EXIT_USAGE;
+	status = cli_load("compare", argc, argv, &json, sc);
+	if (status)
+		goto out;
+	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
+		if (run_scenario(sc, e, &runs[e])) {
+			fprintf(stderr, "%s\n", runs[e].setup_error);
+			status = S2MT_EXIT_USAGE;
+			goto free_runs;
+		}
+	if (json) {
+		json_t *root = json_object(), *rows = json_array();
+
+		json_object_set_new(root, "file", json_string(sc->file));
+		json_object_set_new(root, "host",
+				    json_string(runs[0].host.preset));
+		for (size_t i = 0; i < sc->nr_steps; i++) {
+			json_t *eras = json_object();
+
+			for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+				char out[160];
+
+				step_outcome(&runs[e], &sc->steps[i],
+					     &runs[e].steps[i], out,
+					     sizeof(out));
+				json_object_set_new(
+					eras, s2mt_era_name(e),
+					json_pack(
+						"{s:s, s:i, s:s, s:s}",
+						"outcome", out, "errno",
+						runs[e].steps[i].err, "rule",
+						runs[e].steps[i].rule
+							? runs[e].steps[i].rule
+							: "",
+						"reason",
+						runs[e].steps[i].reason));
+			}
+			json_array_append_new(
+				rows,
+				json_pack("{s:I, s:s, s:o}", "step",
+					  (json_int_t)(i + 1), "what",
+					  runs[0].steps[i].what, "eras", eras));
+		}
+		json_object_set_new(root, "steps", rows);
+		rows = json_object();
+		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+			uint32_t bits = 0;
+
+			for (size_t h = 0;
+			     h < runs[e].nr_hazards && h < RUN_MAX_HAZARDS; h++)
+				bits |= S2MT_HAZARD_BIT(runs[e].hazards[h].id);
+			json_object_set_new(rows, s2mt_era_name(e),
+					    hazard_list(bits));
+		}
+		json_object_set_new(root, "hazards", rows);
+		status = dump_json(root);
+	} else {
+		printf("s2mt compare %s%s%s\nhost %s; the same story in each "
+		       "kernel era\n\n",
+		       sc->file, sc->name[0] ? " - " : "", sc->name,
+		       runs[0].host.preset);
+		printf("%-4s %-46s", "step", "what");
+		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
+			printf(" | %-36s", s2mt_era_name(e));
+		printf("\n");
+		for (size_t i = 0; i < sc->nr_steps; i++) {
+			char what[47];
+
+			snprintf(what, sizeof(what), "%s",
+				 runs[0].steps[i].what);
+			printf("%-4zu %-46s", i + 1, what);
+			for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+				char out[160];
+
+				compare_cell(&runs[e], &sc->steps[i],
+					     &runs[e].steps[i], out,
+					     sizeof(out));
+				printf(" | %-36.36s", out);
+			}
+			printf("\n");
+		}
+		printf("%-4s %-46s", "", "hazards at the end");
+		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+			char list[64] = "";
+			uint32_t bits = 0;
+
+			for (size_t h = 0;
+			     h < runs[e].nr_hazards && h < RUN_MAX_HAZARDS; h++)
+				bits |= S2MT_HAZARD_BIT(runs[e].hazards[h].id);
+			for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
+				if (bits & S2MT_HAZARD_BIT(z))
+					snprintf(list + strlen(list),
+						 sizeof(list) - strlen(list),
+						 "%s ", s2mt_hazard_name(z));
+			printf(" | %-36s", bits ? list : "none");
+		}
+		printf("\n");
+		/* What changed between eras, step by step. */
+		printf("\nWhere the eras differ:\n");
+		for (size_t i = 0; i < sc->nr_steps; i++) {
+			char a[160], b[160];
+			bool differ = false;
+
+			step_outcome(&runs[0], &sc->steps[i], &runs[0].steps[i],
+				     a, sizeof(a));
+			for (unsigned e = 1; e < S2MT_ERA_COUNT_; e++) {
+				step_outcome(&runs[e], &sc->steps[i],
+					     &runs[e].steps[i], b, sizeof(b));
+				differ |= strcmp(a, b) != 0;
+			}
+			if (!differ)
+				continue;
+			printf("  step %zu, %s:\n", i + 1,
+			       runs[0].steps[i].what);
+			for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
+				printf("    %-5s %s\n", s2mt_era_name(e),
+				       runs[e].steps[i].reason);
+		}
+	}
+free_runs:
+	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
+		run_free(&runs[e]);
+out:
+	free(runs);
+	free(sc);
+	return status;
+}

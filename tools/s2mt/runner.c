@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scenario runner: builds the host, its devices and the VMM's address
+ * space, then tells the story step by step through the KVM model, checking
+ * each step's expectations, and finally collects the stage-2 layout and
+ * the hazards (SPEC section 9).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runner.h"
+
+static void set_reason(struct step_result *s, const char *rule, const char *why)
+{
+	s->rule = rule;
+	snprintf(s->reason, sizeof(s->reason), "%s", why ? why : "");
+}
+
+static uint64_t sc_mmap_pa(const struct run *r, const struct sc_mmap *m)
+{
+	const struct s2mt_device *d;
+
+	if (m->device < 0)
+		return m->pa;
+	d = &r->host.devices[r->dev_index[m->device]];
+	return d->bars[m->bar].pa + m->offset;
+}
+
+static int do_mmap(struct run *r, int idx, struct step_result *s)
+{
+	const struct sc_mmap *m = &r->sc->mmaps[idx];
+	struct s2mt_mmap_req req = {
+		.addr = m->fixed ? m->hva : 0,
+		.len = m->size,
+		.prot = m->prot,
+		.flags = (m->shared ? S2MT_MAP_SHARED : S2MT_MAP_PRIVATE) |
+			(m->fixed ? S2MT_MAP_FIXED : 0),
+		.align_hint = m->align_to,
+		.align_offset = m->align_offset,
+	};
+	uint64_t hva = 0;
+	char size[24];
+	int dev = m->device >= 0 ? r->dev_index[m->device] : -1;
+	int err;
+
+	sc_format_size(m->size, size, sizeof(size));
+	snprintf(s->what, sizeof(s->what), "mmap %s (%s, %s)", m->name,
+		 sc_mmap_kind_name(m->kind), size);
+	switch (m->kind) {
+	case SC_MMAP_ANONYMOUS:
+		err = s2mt_mm_mmap_anon(&r->mm, &req, S2MT_BACK_ANON, &hva);
+		break;
+	case SC_MMAP_THP:
+		err = s2mt_mm_mmap_anon(&r->mm, &req, S2MT_BACK_THP, &hva);
+		break;
+	case SC_MMAP_HUGETLB_2M:
+		err = s2mt_mm_mmap_anon(&r->mm, &req, S2MT_BACK_HUGETLB_2M,
+					&hva);
+		break;
+	case SC_MMAP_HUGETLB_1G:
+		err = s2mt_mm_mmap_anon(&r->mm, &req, S2MT_BACK_HUGETLB_1G,
+					&hva);
+		break;
+	case SC_MMAP_VFIO_BAR:
+		err = s2mt_mm_mmap_vfio_bar(&r->mm, &req, dev, m->bar,
+					    m->offset, &hva);
+		break;
+	case SC_MMAP_NVGRACE_USEMEM:
+		err = s2mt_mm_mmap_nvgrace(&r->mm, &req, dev,
+					   S2MT_NVGRACE_USEMEM, m->offset,
+					   &hva);
+		break;
+	case SC_MMAP_NVGRACE_RESMEM:
+		err = s2mt_mm_mmap_nvgrace(&r->mm, &req, dev,
+					   S2MT_NVGRACE_RESMEM, m->offset,
+					   &hva);
+		break;
+	default:
+		err = s2mt_mm_mmap_devmem(&r->mm, &req, sc_mmap_pa(r, m), &hva);
+		break;
+	}
+	if (err) {
+		set_reason(s, r->mm.rule, r->mm.why);
+		return err;
+	}
+	r->mmap_hva[idx] = hva;
+	r->mmap_live[idx] = true;
+	snprintf(s->reason, sizeof(s->reason), "HVA %#llx-%#llx",
+		 (unsigned long long)hva, (unsigned long long)(hva + m->size));
+	return 0;
+}
+
+static int need_live_mmap(struct run *r, int idx, struct step_result *s)
+{
+	if (r->mmap_live[idx])
+		return 0;
+	set_reason(s, "scenario", "scenario: that mmap is not mapped (yet)");
+	return -S2MT_EINVAL;
+}
+
+static int do_munmap_mprotect(struct run *r, const struct sc_step *st,
+			      struct step_result *s)
+{
+	const struct sc_mmap *m = &r->sc->mmaps[st->ref];
+	uint64_t size = st->size ? st->size : m->size - st->offset;
+	uint64_t addr = r->mmap_hva[st->ref] + st->offset;
+	int err;
+
+	snprintf(s->what, sizeof(s->what), "%s %s [+%#llx, %#llx bytes)",
+		 st->kind == SC_STEP_MUNMAP ? "munmap" : "mprotect", m->name,
+		 (unsigned long long)st->offset, (unsigned long long)size);
+	err = need_live_mmap(r, st->ref, s);
+	if (err)
+		return err;
+	if (st->kind == SC_STEP_MUNMAP)
+		err = s2mt_mm_munmap(&r->mm, addr, size);
+	else
+		err = s2mt_mm_mprotect(&r->mm, addr, size, st->prot);
+	if (err)
+		set_reason(s, r->mm.rule, r->mm.why);
+	else if (st->kind == SC_STEP_MUNMAP && !st->offset && size == m->size)
+		r->mmap_live[st->ref] = false;
+	if (!err)
+		set_reason(s, "K8",
+			   "K8: the MMU notifier unmaps the stage-2 "
+			   "of that range");
+	return err;
+}
+
+static int create_vm(struct run *r, struct step_result *s)
+{
+	int err;
+
+	if (s)
+		snprintf(s->what, sizeof(s->what), "create VM (IPA %u bits%s)",
+			 r->sc->vm.ipa_bits ? r->sc->vm.ipa_bits
+					    : S2MT_KVM_DEFAULT_IPA_BITS,
+			 r->sc->vm.mte ? ", MTE" : "");
+	if (r->vm) {
+		if (s)
+			set_reason(s, "scenario",
+				   "scenario: the VM exists already");
+		return -S2MT_EEXIST;
+	}
+	err = s2mt_kvm_create_vm(&r->kvm, r->sc->vm.ipa_bits, &r->vm);
+	if (err) {
+		if (s)
+			set_reason(s, r->kvm.rule, r->kvm.why);
+		return err;
+	}
+	if (r->sc->vm.mte) {
+		err = s2mt_vm_enable_cap(r->vm, KVM_CAP_ARM_MTE);
+		if (err) {
+			if (s)
+				set_reason(s, r->vm->rule, r->vm->why);
+			return err;
+		}
+	}
+	if (s)
+		set_reason(s, "A2", "A2: stage-2 tables ready");
+	return 0;
+}
+
+/* VM steps create the VM first when the story did not. */
+static int ensure_vm(struct run *r, struct step_result *s)
+{
+	int err;
+
+	if (r->vm)
+		return 0;
+	err = create_vm(r, NULL);
+	if (err)
+		set_reason(s, r->kvm.rule, r->kvm.why);
+	return err;
+}
+
+static const struct sc_slot *slot_def(const struct scenario *sc, uint32_t id)
+{
+	for (size_t i = 0; i < sc->nr_slots; i++)
+		if (sc->slots[i].slot == id)
+			return &sc->slots[i];
+	return NULL;
+}
+
+/* The region as the VMM would pass it: the live slot's values if any,
+ * else the definition's. */
+static void slot_region(struct run *r, const struct sc_slot *def,
+			struct s2mt_userspace_memory_region2 *mem)
+{
+	const struct s2mt_memslot *live = s2mt_vm_slot_by_id(r->vm, def->slot);
+
+	memset(mem, 0, sizeof(*mem));
+	mem->slot = def->slot;
+	if (live) {
+		mem->flags = live->flags;
+		mem->guest_phys_addr = live->gpa;
+		mem->memory_size = live->size;
+		mem->userspace_addr = live->hva;
+		return;
+	}
+	mem->flags = def->flags;
+	mem->guest_phys_addr = def->gpa;
+	mem->memory_size = def->size;
+	mem->userspace_addr = def->mmap >= 0
+		? r->mmap_hva[def->mmap] + def->mmap_offset
+		: def->userspace_addr;
+}
+
+static int do_slot(struct run *r, const struct sc_step *st,
+		   struct step_result *s)
+{
+	const struct sc_slot *def = slot_def(r->sc, st->slot);
+	struct s2mt_userspace_memory_region2 mem;
+	char size[24];
+	int err = ensure_vm(r, s);
+
+	if (err)
+		return err;
+	slot_region(r, def, &mem);
+	switch (st->kind) {
+	case SC_STEP_MEMSLOT:
+		mem.flags = def->flags;
+		mem.guest_phys_addr = def->gpa;
+		mem.memory_size = def->size;
+		mem.userspace_addr = def->mmap >= 0
+			? r->mmap_hva[def->mmap] + def->mmap_offset
+			: def->userspace_addr;
+		sc_format_size(def->size, size, sizeof(size));
+		snprintf(s->what, sizeof(s->what),
+			 "memslot %u -> gpa %#llx, %s%s%s, flags %#x",
+			 def->slot, (unsigned long long)def->gpa, size,
+			 def->mmap >= 0 ? " of " : "",
+			 def->mmap >= 0 ? r->sc->mmaps[def->mmap].name : "",
+			 def->flags);
+		break;
+	case SC_STEP_SLOT_DELETE:
+		mem.memory_size = 0;
+		snprintf(s->what, sizeof(s->what), "delete memslot %u",
+			 def->slot);
+		break;
+	case SC_STEP_SLOT_MOVE:
+		mem.guest_phys_addr = st->gpa;
+		snprintf(s->what, sizeof(s->what), "move memslot %u to %#llx",
+			 def->slot, (unsigned long long)st->gpa);
+		break;
+	case SC_STEP_SLOT_FLAGS:
+		mem.flags = st->flags;
+		snprintf(s->what, sizeof(s->what), "memslot %u flags -> %#x",
+			 def->slot, st->flags);
+		break;
+	default: /* SC_STEP_DIRTY_LOG */
+		if (st->enable)
+			mem.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+		else
+			mem.flags &= ~(uint32_t)KVM_MEM_LOG_DIRTY_PAGES;
+		snprintf(s->what, sizeof(s->what),
+			 "dirty logging %s on memslot %u",
+			 st->enable ? "on" : "off", def->slot);
+		break;
+	}
+	if (def->mmap >= 0 && st->kind == SC_STEP_MEMSLOT &&
+	    !r->mmap_live[def->mmap]) {
+		/* The VMM would pass whatever HVA it had: none here. */
+		set_reason(s, "scenario",
+			   "scenario: the slot's mmap is not mapped");
+		return -S2MT_EINVAL;
+	}
+	err = s2mt_vm_set_user_memory_region2(r->vm, &mem);
+	set_reason(s, r->vm->rule, r->vm->why);
+	return err;
+}
+
+static int do_get_dirty_log(struct run *r, const struct sc_step *st,
+			    struct step_result *s)
+{
+	const struct s2mt_memslot *live;
+	uint64_t *bitmap, words, dirty = 0;
+	int err = ensure_vm(r, s);
+
+	snprintf(s->what, sizeof(s->what), "get dirty log of memslot %u",
+		 st->slot);
+	if (err)
+		return err;
+	live = s2mt_vm_slot_by_id(r->vm, st->slot);
+	words = live ? (live->size / S2MT_PAGE_SIZE + 63) / 64 : 1;
+	bitmap = calloc(words, 8);
+	if (!bitmap)
+		return -S2MT_ENOMEM;
+	err = s2mt_vm_get_dirty_log(r->vm, st->slot, bitmap);
+	if (!err) {
+		for (uint64_t i = 0; i < words; i++)
+			dirty += (uint64_t)__builtin_popcountll(bitmap[i]);
+		s->value = (long)dirty;
+		snprintf(s->reason, sizeof(s->reason),
+			 "K7: %llu dirty pages; they are write-protected again",
+			 (unsigned long long)dirty);
+		s->rule = "K7";
+	} else {
+		set_reason(s, r->vm->rule, r->vm->why);
+	}
+	free(bitmap);
+	return err;
+}
+
+void run_access_effective(const struct run *r, const struct sc_access *a,
+			  const struct s2mt_leaf *leaf,
+			  struct s2mt_effective *eff)
+{
+	struct s2mt_s2attr s2 = { .memattr = leaf->memattr, .sh = leaf->sh };
+
+	s2mt_combine(a->s1, s2, r->host.caps.fwb, eff);
+}
+
+static int do_access(struct run *r, const struct sc_step *st,
+		     struct step_result *s)
+{
+	const struct sc_access *a = &r->sc->accesses[st->ref];
+	static const char *const names[] = { "", "read", "write", "", "exec" };
+	char size[24];
+	int err = ensure_vm(r, s);
+
+	sc_format_size(a->size, size, sizeof(size));
+	snprintf(s->what, sizeof(s->what), "access %s: %s %s at %#llx", a->name,
+		 names[a->access], size, (unsigned long long)a->ipa);
+	if (err)
+		return err;
+	/* Touch page by page; a page inside a leaf that is already mapped
+	 * with the permission does not fault, so skip to the leaf's end. */
+	for (uint64_t p = a->ipa; p < a->ipa + a->size;) {
+		struct s2mt_fault f;
+
+		s2mt_vm_guest_abort(r->vm, p, a->access, &f);
+		s->pages_touched++;
+		if (f.outcome != S2MT_FAULT_SPURIOUS)
+			s->faults++;
+		if (f.outcome == S2MT_FAULT_MAPPED ||
+		    f.outcome == S2MT_FAULT_PERM_RELAXED)
+			s->faults_mapped++;
+		if (!s->ran_fault) {
+			s->ran_fault = true;
+			s->first = f;
+		}
+		if (f.outcome != S2MT_FAULT_MAPPED &&
+		    f.outcome != S2MT_FAULT_PERM_RELAXED &&
+		    f.outcome != S2MT_FAULT_SPURIOUS) {
+			/* A guest does not get past -EFAULT or an abort;
+			 * report the first such page. */
+			if (p != a->ipa) {
+				s->stopped = true;
+				s->first = f;
+			}
+			break;
+		}
+		p = f.has_leaf ? f.leaf.ipa + f.leaf.size : p + S2MT_PAGE_SIZE;
+	}
+	set_reason(s, s->first.rule, s->first.reason);
+	if (s->first.has_leaf) {
+		s->has_eff = true;
+		run_access_effective(r, a, &s->first.leaf, &s->eff);
+	}
+	return s->first.err;
+}
+
+static int do_capability(struct run *r, const struct sc_step *st,
+			 struct step_result *s)
+{
+	long v;
+
+	snprintf(s->what, sizeof(s->what), "check capability %ld on %s",
+		 st->cap, st->on_vm ? "the VM" : "/dev/kvm");
+	if (st->on_vm) {
+		int err = ensure_vm(r, s);
+
+		if (err)
+			return err;
+		v = s2mt_vm_check_extension(r->vm, st->cap);
+	} else {
+		v = s2mt_kvm_check_extension(&r->kvm, st->cap);
+	}
+	s->value = v;
+	if (v < 0) {
+		set_reason(s, r->kvm.rule, r->kvm.why);
+		return (int)v;
+	}
+	snprintf(s->reason, sizeof(s->reason), "capability %ld = %ld", st->cap,
+		 v);
+	s->rule =
+		st->cap == KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED ? "C1" : "C";
+	return 0;
+}
+
+static void add_hazard(struct run *r, const struct s2mt_hazard *h)
+{
+	if (r->nr_hazards < RUN_MAX_HAZARDS)
+		r->hazards[r->nr_hazards] = *h;
+	r->nr_hazards++;
+}
+
+static int do_migrate(struct run *r, const struct sc_step *st,
+		      struct step_result *s)
+{
+	struct s2mt_hazard hz[64];
+	size_t nr = 0;
+
+	snprintf(s->what, sizeof(s->what), "migrate to %s (%s)",
+		 st->target.name, s2mt_era_name(st->target.era));
+	s2mt_check_hazards(&r->kvm, &st->target, hz, 64, &nr);
+	for (size_t i = 0; i < nr && i < 64; i++) {
+		if (hz[i].id != S2MT_Z8)
+			continue;
+		s->nr_z8++;
+		if (s->nr_z8 == 1)
+			set_reason(s, "Z8", hz[i].detail);
+		add_hazard(r, &hz[i]);
+	}
+	if (!s->nr_z8)
+		set_reason(s, "C1",
+			   "C1: the destination supports every slot's memory "
+			   "type");
+	return 0;
+}
+
+static const char *outcome_token(unsigned o)
+{
+	static const char *const t[] = {
+		[S2MT_FAULT_MAPPED] = "mapped",
+		[S2MT_FAULT_PERM_RELAXED] = "perm-relaxed",
+		[S2MT_FAULT_SPURIOUS] = "spurious",
+		[S2MT_FAULT_MMIO_EXIT] = "mmio-exit",
+		[S2MT_FAULT_EFAULT] = "efault",
+		[S2MT_FAULT_INJECT_IABT] = "inject-iabt",
+		[S2MT_FAULT_INJECT_DABT] = "inject-dabt",
+		[S2MT_FAULT_RETRY] = "retry",
+	};
+
+	return o < sizeof(t) / sizeof(t[0]) ? t[o] : "?";
+}
+
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		snprintf(s->expect_msg, sizeof(s->expect_msg), __VA_ARGS__);   \
+		s->expect_ok = false;                                          \
+		return;                                                        \
+	} while (0)
+
+static void check_expect(struct run *r, const struct sc_step *st,
+			 struct step_result *s)
+{
+	const struct sc_expect *e = &st->expect;
+	char name[48];
+
+	s->expect_checked = true;
+	s->expect_ok = true;
+	r->expectations++;
+	if (e->has_errno && e->err != s->err)
+		FAIL("expected errno %s, got %s", s2mt_errno_name(e->err),
+		     s2mt_errno_name(s->err));
+	if (e->has_value && e->value != s->value)
+		FAIL("expected value %ld, got %ld", e->value, s->value);
+	if (e->has_rule && (!s->rule || strcmp(e->rule, s->rule)))
+		FAIL("expected rule %s, got %s", e->rule,
+		     s->rule ? s->rule : "none");
+	if (e->has_outcome && (!s->ran_fault || s->first.outcome != e->outcome))
+		FAIL("expected outcome %s, got %s", outcome_token(e->outcome),
+		     s->ran_fault ? outcome_token(s->first.outcome) : "none");
+	if (e->has_leaf &&
+	    (!s->first.has_leaf || s->first.leaf.size != e->leaf)) {
+		char want[24], got[24] = "none";
+
+		sc_format_size(e->leaf, want, sizeof(want));
+		if (s->first.has_leaf)
+			sc_format_size(s->first.leaf.size, got, sizeof(got));
+		FAIL("expected a %s leaf, got %s", want, got);
+	}
+	if (e->has_stage2) {
+		if (!s->first.has_leaf)
+			FAIL("expected stage-2 %s, got no leaf", e->stage2);
+		s2mt_s2_name(s->first.leaf.memattr, r->host.caps.fwb, name,
+			     sizeof(name));
+		if (strcmp(name, e->stage2))
+			FAIL("expected stage-2 %s, got %s", e->stage2, name);
+	}
+	if (e->has_effective) {
+		if (!s->has_eff || s->eff.status)
+			FAIL("expected effective %s, got none", e->effective);
+		s2mt_memtype_name(&s->eff.mt, name, sizeof(name));
+		if (strcmp(name, e->effective))
+			FAIL("expected effective %s, got %s", e->effective,
+			     name);
+	}
+	snprintf(s->expect_msg, sizeof(s->expect_msg), "as expected");
+}
+
+static int setup_host(struct run *r)
+{
+	const struct scenario *sc = r->sc;
+	int err;
+
+	if (!strcmp(sc->preset, "custom"))
+		err = s2mt_host_init_caps(&r->host, &sc->caps, r->era, sc->ram);
+	else
+		err = s2mt_host_init(&r->host, sc->preset, r->era, sc->ram);
+	if (err)
+		goto fail;
+	for (size_t i = 0; i < sc->nr_devices; i++) {
+		const struct sc_device *d = &sc->devices[i];
+
+		if (d->type == SC_DEV_VFIO_PCI)
+			err = s2mt_host_add_vfio_pci(&r->host, d->name,
+						     d->bars);
+		else
+			err = s2mt_host_add_nvgrace(&r->host, d->name,
+						    d->usemem, d->resmem);
+		if (err < 0)
+			goto fail;
+		r->dev_index[i] = err;
+	}
+	if (s2mt_mm_init(&r->mm, &r->host))
+		goto fail;
+	s2mt_kvm_open(&r->kvm, &r->host, &r->mm);
+	return 0;
+fail:
+	snprintf(r->setup_error, sizeof(r->setup_error), "%s: %s", sc->file,
+		 r->host.why);
+	return -1;
+}
+
+/* The final stage-2 layout: every live slot, sub-range by sub-range. */
+static void collect_layout(struct run *r)
+{
+	struct s2mt_s1attr wb = { .enabled = true,
+				  .mair = 0xff,
+				  .sh = S2MT_SH_ISH };
+
+	if (!r->vm)
+		return;
+	for (size_t i = 0; i < r->vm->nr_slots; i++) {
+		const struct s2mt_memslot *s = &r->vm->slots[i];
+		size_t n = 0;
+
+		if (r->nr_layout >= RUN_MAX_LAYOUT)
+			break;
+		s2mt_vm_query(r->vm, s->gpa, s->size, wb,
+			      &r->layout[r->nr_layout],
+			      RUN_MAX_LAYOUT - r->nr_layout, &n);
+		r->nr_layout += n < RUN_MAX_LAYOUT - r->nr_layout
+			? n
+			: RUN_MAX_LAYOUT - r->nr_layout;
+	}
+}
+
+static void check_hazards(struct run *r)
+{
+	struct s2mt_hazard *hz = calloc(RUN_MAX_HAZARDS, sizeof(*hz));
+	const struct sc_hazard_expect *he = &r->sc->hazards;
+	uint32_t found = 0;
+	size_t nr = 0;
+
+	if (!hz)
+		abort();
+	s2mt_check_hazards(&r->kvm, NULL, hz, RUN_MAX_HAZARDS, &nr);
+	for (size_t i = 0; i < nr && i < RUN_MAX_HAZARDS; i++)
+		add_hazard(r, &hz[i]);
+	free(hz);
+	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++)
+		found |= S2MT_HAZARD_BIT(r->hazards[i].id);
+	for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
+		if ((found & S2MT_HAZARD_BIT(z)) &&
+		    !(he->present & S2MT_HAZARD_BIT(z)))
+			r->unexpected_hazards++;
+	if (!r->sc->has_hazard_expect)
+		return;
+	r->expectations++;
+	if ((he->present & found) != he->present || (he->absent & found) ||
+	    (he->none && found))
+		r->expectations_failed++;
+}
+
+int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->sc = sc;
+	r->era = era;
+	if (setup_host(r))
+		return -1;
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		const struct sc_step *st = &sc->steps[i];
+		struct step_result *s = &r->steps[i];
+
+		switch (st->kind) {
+		case SC_STEP_MMAP:
+			s->err = do_mmap(r, st->ref, s);
+			break;
+		case SC_STEP_MUNMAP:
+		case SC_STEP_MPROTECT:
+			s->err = do_munmap_mprotect(r, st, s);
+			break;
+		case SC_STEP_CREATE_VM:
+			s->err = create_vm(r, s);
+			break;
+		case SC_STEP_MEMSLOT:
+		case SC_STEP_SLOT_DELETE:
+		case SC_STEP_SLOT_MOVE:
+		case SC_STEP_SLOT_FLAGS:
+		case SC_STEP_DIRTY_LOG:
+			s->err = do_slot(r, st, s);
+			break;
+		case SC_STEP_GET_DIRTY_LOG:
+			s->err = do_get_dirty_log(r, st, s);
+			break;
+		case SC_STEP_ACCESS:
+			s->err = do_access(r, st, s);
+			break;
+		case SC_STEP_CAPABILITY:
+			s->err = do_capability(r, st, s);
+			break;
+		default:
+			s->err = do_migrate(r, st, s);
+			break;
+		}
+		if (st->has_expect) {
+			check_expect(r, st, s);
+			if (!s->expect_ok)
+				r->expectations_failed++;
+		}
+	}
+	collect_layout(r);
+	check_hazards(r);
+	return 0;
+}
+
+void run_free(struct run *r)
+{
+	if (!r->sc)
+		return;
+	s2mt_kvm_close(&r->kvm);
+	s2mt_mm_fini(&r->mm);
+	r->vm = NULL;
+}
+
+int run_exit_status(const struct run *r)
+{
+	if (r->expectations_failed || r->unexpected_hazards)
+		return S2MT_EXIT_FINDING;
+	return S2MT_EXIT_OK;
+}
