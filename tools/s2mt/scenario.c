@@ -104,10 +104,16 @@ static const char *quote(char *buf, size_t len, const unsigned char *s,
 		buf[o++] = s[i] < 0x20 || s[i] == 0x7f ? '?' : (char)s[i];
 	if (i < n) {
 		/* Do not leave half a UTF-8 sequence. */
-		while (o > 1 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
-			o--;
-		if (o > 1 && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
-			o--;
+		size_t lead = o, need;
+		unsigned char ch;
+
+		while (lead > 1 &&
+		       ((unsigned char)buf[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		ch = lead > 1 ? (unsigned char)buf[lead - 1] : 0;
+		need = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+		if (ch >= 0xc0 && o - (lead - 1) < need)
+			o = lead - 1;
 		memcpy(buf + o, "...", 3);
 		o += 3;
 	}
@@ -2840,7 +2846,7 @@ int scenario_load_file(const char *path, struct scenario *sc, char *err,
 		if (len == cap) {
 			char *nb;
 
-			if (cap > SC_MAX_FILE_SIZE) {
+			if (len > SC_MAX_FILE_SIZE) {
 				rc = fail_at(&c, 1, 1,
 					     "larger than %u bytes: not a "
 					     "scenario",
@@ -2848,6 +2854,8 @@ int scenario_load_file(const char *path, struct scenario *sc, char *err,
 				goto out;
 			}
 			cap = cap ? cap * 2 : 8192;
+			if (cap > SC_MAX_FILE_SIZE + 1)
+				cap = SC_MAX_FILE_SIZE + 1;
 			nb = realloc(buf, cap);
 			if (!nb) {
 				rc = fail_at(&c, 1, 1, "out of memory");
@@ -2865,6 +2873,11 @@ int scenario_load_file(const char *path, struct scenario *sc, char *err,
 			goto out;
 		}
 		break;
+	}
+	if (len > SC_MAX_FILE_SIZE) {
+		rc = fail_at(&c, 1, 1, "larger than %u bytes: not a scenario",
+			     SC_MAX_FILE_SIZE);
+		goto out;
 	}
 	rc = scenario_load_buffer(path, buf, len, sc, err, errlen);
 out:

@@ -66,7 +66,7 @@ struct sc_mmap {
 struct sc_vm {
 	unsigned ipa_bits; /* 0: the default (40) */
 	bool mte;
-	struct sc_mark mark;
+	struct sc_mark mark; /* the vm map, else vmm, else the top level */
 };
 
 struct sc_slot {
@@ -125,8 +125,10 @@ enum sc_step_kind {
 
 struct sc_step {
 	uint8_t kind; /* enum sc_step_kind */
-	int ref;
-	uint32_t slot;
+	int ref; /* mmap/access index; for memslot, slot-delete, slot-move,
+		    slot-flags, dirty-log, get-dirty-log: the slot
+		    definition's index */
+	uint32_t slot; /* the slot number, for every slot step */
 	uint64_t gpa;
 	uint32_t flags;
 	bool enable;
@@ -183,7 +185,7 @@ int scenario_load_buffer(const char *name, const char *text, size_t len,
 			 struct scenario *sc, char *err, size_t errlen);
 
 const char *sc_mmap_kind_name(unsigned kind);
-/* "1G", "2M", "4K", "16384" ... */
+/* "1G", "2M", "16K" for exact binary multiples, else bytes: "4097". */
 void sc_format_size(uint64_t bytes, char *buf, size_t len);
 
 #endif
