@@ -463,6 +463,10 @@ enum s2mt_fault_outcome {
 	S2MT_FAULT_RETRY, /* -EAGAIN: invalidated meanwhile (K8) */
 };
 const char *s2mt_fault_outcome_name(unsigned outcome);
+/* Short tokens for scenario files and reports ("mapped", "mmio-exit",
+ * "inject-iabt", ...), indexed by outcome, NULL-terminated. */
+extern const char *const s2mt_fault_outcome_tokens[];
+const char *s2mt_fault_outcome_token(unsigned outcome);
 
 struct s2mt_fault {
 	uint8_t outcome; /* enum s2mt_fault_outcome */

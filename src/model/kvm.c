@@ -812,6 +812,24 @@ static const char *const outcome_names[] = {
 	[S2MT_FAULT_RETRY] = "retry",
 };
 
+const char *const s2mt_fault_outcome_tokens[] = {
+	[S2MT_FAULT_MAPPED] = "mapped",
+	[S2MT_FAULT_PERM_RELAXED] = "perm-relaxed",
+	[S2MT_FAULT_SPURIOUS] = "spurious",
+	[S2MT_FAULT_MMIO_EXIT] = "mmio-exit",
+	[S2MT_FAULT_EFAULT] = "efault",
+	[S2MT_FAULT_INJECT_IABT] = "inject-iabt",
+	[S2MT_FAULT_INJECT_DABT] = "inject-dabt",
+	[S2MT_FAULT_RETRY] = "retry",
+	NULL,
+};
+
+const char *s2mt_fault_outcome_token(unsigned outcome)
+{
+	return outcome <= S2MT_FAULT_RETRY ? s2mt_fault_outcome_tokens[outcome]
+					   : "?";
+}
+
 const char *s2mt_fault_outcome_name(unsigned outcome)
 {
 	return outcome < sizeof(outcome_names) / sizeof(outcome_names[0])

@@ -9,28 +9,6 @@
 #include "cli.h"
 #include "runner.h"
 
-static const char *outcome_short(unsigned o)
-{
-	switch (o) {
-	case S2MT_FAULT_MAPPED:
-		return "mapped";
-	case S2MT_FAULT_PERM_RELAXED:
-		return "perm-relaxed";
-	case S2MT_FAULT_SPURIOUS:
-		return "spurious";
-	case S2MT_FAULT_MMIO_EXIT:
-		return "mmio-exit";
-	case S2MT_FAULT_EFAULT:
-		return "efault";
-	case S2MT_FAULT_INJECT_IABT:
-		return "inject-iabt";
-	case S2MT_FAULT_INJECT_DABT:
-		return "inject-dabt";
-	default:
-		return "retry";
-	}
-}
-
 static void caps_text(const struct s2mt_host_caps *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "FWB %s, DIC %s, IDC %s, MTE %s",
@@ -69,7 +47,7 @@ static void step_outcome(const struct run *r, const struct sc_step *st,
 		     s->first.outcome != S2MT_FAULT_PERM_RELAXED &&
 		     s->first.outcome != S2MT_FAULT_SPURIOUS)) {
 			snprintf(buf, len, "%s%s",
-				 outcome_short(s->first.outcome),
+				 s2mt_fault_outcome_token(s->first.outcome),
 				 s->err ? "" : "");
 			if (s->err)
 				snprintf(buf + strlen(buf), len - strlen(buf),
@@ -83,7 +61,8 @@ static void step_outcome(const struct run *r, const struct sc_step *st,
 		else
 			snprintf(eff, sizeof(eff), "reserved");
 		snprintf(buf, len, "%s, %s leaf %s -> guest sees %s",
-			 outcome_short(s->first.outcome), leaf, s2, eff);
+			 s2mt_fault_outcome_token(s->first.outcome), leaf, s2,
+			 eff);
 		return;
 	}
 	if (st->kind == SC_STEP_CAPABILITY && !s->err) {
@@ -359,7 +338,8 @@ static json_t *report_json(const struct run *r)
 		if (st->kind == SC_STEP_ACCESS && s->ran_fault) {
 			json_object_set_new(
 				o, "outcome",
-				json_string(outcome_short(s->first.outcome)));
+				json_string(s2mt_fault_outcome_token(
+					s->first.outcome)));
 			json_object_set_new(
 				o, "faults",
 				json_integer((json_int_t)s->faults));

@@ -422,22 +422,6 @@ static int do_migrate(struct run *r, const struct sc_step *st,
 	return 0;
 }
 
-static const char *outcome_token(unsigned o)
-{
-	static const char *const t[] = {
-		[S2MT_FAULT_MAPPED] = "mapped",
-		[S2MT_FAULT_PERM_RELAXED] = "perm-relaxed",
-		[S2MT_FAULT_SPURIOUS] = "spurious",
-		[S2MT_FAULT_MMIO_EXIT] = "mmio-exit",
-		[S2MT_FAULT_EFAULT] = "efault",
-		[S2MT_FAULT_INJECT_IABT] = "inject-iabt",
-		[S2MT_FAULT_INJECT_DABT] = "inject-dabt",
-		[S2MT_FAULT_RETRY] = "retry",
-	};
-
-	return o < sizeof(t) / sizeof(t[0]) ? t[o] : "?";
-}
-
 #define FAIL(...)                                                              \
 	do {                                                                   \
 		snprintf(s->expect_msg, sizeof(s->expect_msg), __VA_ARGS__);   \
@@ -463,8 +447,10 @@ static void check_expect(struct run *r, const struct sc_step *st,
 		FAIL("expected rule %s, got %s", e->rule,
 		     s->rule ? s->rule : "none");
 	if (e->has_outcome && (!s->ran_fault || s->first.outcome != e->outcome))
-		FAIL("expected outcome %s, got %s", outcome_token(e->outcome),
-		     s->ran_fault ? outcome_token(s->first.outcome) : "none");
+		FAIL("expected outcome %s, got %s",
+		     s2mt_fault_outcome_token(e->outcome),
+		     s->ran_fault ? s2mt_fault_outcome_token(s->first.outcome)
+				  : "none");
 	if (e->has_leaf &&
 	    (!s->first.has_leaf || s->first.leaf.size != e->leaf)) {
 		char want[24], got[24] = "none";

@@ -2161,18 +2161,6 @@ static const int errno_values[] = { 0,		 S2MT_EINVAL,  S2MT_EFAULT,
 				    S2MT_ENOENT, S2MT_EPERM,   S2MT_ENOMEM,
 				    S2MT_EBUSY,	 S2MT_ENODEV,  S2MT_ENOSPC };
 
-static const char *const outcome_names[] = {
-	[S2MT_FAULT_MAPPED] = "mapped",
-	[S2MT_FAULT_PERM_RELAXED] = "perm-relaxed",
-	[S2MT_FAULT_SPURIOUS] = "spurious",
-	[S2MT_FAULT_MMIO_EXIT] = "mmio-exit",
-	[S2MT_FAULT_EFAULT] = "efault",
-	[S2MT_FAULT_INJECT_IABT] = "inject-iabt",
-	[S2MT_FAULT_INJECT_DABT] = "inject-dabt",
-	[S2MT_FAULT_RETRY] = "retry",
-	NULL,
-};
-
 /*
  * The names s2mt_memtype_name() (effective) and s2mt_s2_name() (stage 2)
  * produce; matched case-insensitively, stored as the core spells them.
@@ -2264,7 +2252,8 @@ static int expect_value(struct ctx *c, unsigned key, const yaml_node_t *v,
 		return 0;
 	case E_OUTCOME:
 		e->has_outcome = true;
-		if (get_choice(c, v, p, outcome_names, "outcome", &k))
+		if (get_choice(c, v, p, s2mt_fault_outcome_tokens, "outcome",
+			       &k))
 			return -1;
 		e->outcome = (uint8_t)k;
 		return 0;
