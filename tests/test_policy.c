@@ -108,6 +108,13 @@ static void ref_fault(const struct s2mt_policy_in *in, struct ref_out *r)
 		r->rule = "M1";
 		return;
 	}
+	/* The PFN lookup (GUP, or fixup_user_fault for PFNMAP) fails on a
+	 * PROT_NONE VMA for reads and instruction fetches alike. */
+	if (!wr && !(in->vm_flags & S2MT_VM_READ)) {
+		r->err = -S2MT_EFAULT;
+		r->rule = NULL;
+		return;
+	}
 	/* The PFN lookup with FOLL_WRITE fails on a read-only VMA. */
 	if (wr && !vma_w) {
 		r->err = -S2MT_EFAULT;
@@ -168,7 +175,7 @@ static void reference(const struct s2mt_policy_in *in, struct ref_out *r)
 
 static const uint64_t flag_bits[] = {
 	S2MT_VM_PFNMAP,	     S2MT_VM_MIXEDMAP, S2MT_VM_ALLOW_ANY_UNCACHED,
-	S2MT_VM_MTE_ALLOWED, S2MT_VM_WRITE,
+	S2MT_VM_MTE_ALLOWED, S2MT_VM_WRITE,    S2MT_VM_READ,
 };
 #define NR_FLAG_BITS (sizeof(flag_bits) / sizeof(flag_bits[0]))
 
@@ -321,7 +328,7 @@ static void test_policy_exhaustive_vs_reference(void **state)
 
 	(void)state;
 	/* 2 ops x 3 eras x 3 classes x 32 x 5 x 3 x 4 x 2 x 4 */
-	assert_int_equal(NR_CASES, 276480);
+	assert_int_equal(NR_CASES, 552960);
 	for (unsigned long n = 0; n < NR_CASES; n++) {
 		struct s2mt_policy_in in = case_in(n);
 		int err = compare_one(&in);

@@ -163,6 +163,14 @@ static int policy_fault(const struct s2mt_policy_in *in,
 			     "MMIO exit, not a stage-2 fault");
 		return refuse(out, &f, -S2MT_EINVAL, "M1");
 	}
+	if (in->access != S2MT_ACCESS_WRITE && !(in->vm_flags & S2MT_VM_READ)) {
+		/* GUP (or fixup_user_fault for PFNMAP) refuses a PROT_NONE
+		 * mapping; KVM only ever asks for read or write access. */
+		s2mt_fmt_str(&f, "H2: fault on ");
+		fmt_vma(&f, in);
+		s2mt_fmt_str(&f, " without VM_READ: the host gives no PFN");
+		return refuse(out, &f, -S2MT_EFAULT, "H2");
+	}
 	if (in->access == S2MT_ACCESS_WRITE &&
 	    !(in->vm_flags & S2MT_VM_WRITE)) {
 		s2mt_fmt_str(&f, "H2: write fault on ");

@@ -40,41 +40,39 @@ const char *s2mt_hazard_title(unsigned id)
 struct found {
 	struct s2mt_hazard *out;
 	size_t max, nr;
+	struct s2mt_hazard last; /* the latest finding, stored or not */
 };
 
-/* Adds a hazard, merging it into the previous one when it continues it
- * (same id and VM, contiguous IPA and PA) so 4 KiB leaves read as ranges. */
 static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
 		uint64_t size, uint64_t pa, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
+/* Adds a hazard, merging it into the previous one when it continues it
+ * (same id and VM, contiguous IPA and PA) so 4 KiB leaves read as ranges.
+ * The count does not depend on how many entries the caller can take. */
 static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
 		uint64_t size, uint64_t pa, const char *fmt, ...)
 {
+	struct s2mt_hazard *last = &f->last;
 	va_list ap;
-	struct s2mt_hazard *prev;
 
-	if (f->nr && f->nr <= f->max) {
-		prev = &f->out[f->nr - 1];
-		if (prev->id == id && prev->vm == vm && size &&
-		    prev->ipa + prev->size == ipa &&
-		    prev->pa + prev->size == pa) {
-			prev->size += size;
-			return;
-		}
+	if (f->nr && last->id == id && last->vm == vm && size &&
+	    last->ipa + last->size == ipa && last->pa + last->size == pa) {
+		last->size += size;
+		if (f->nr <= f->max)
+			f->out[f->nr - 1].size = last->size;
+		return;
 	}
-	if (f->nr < f->max) {
-		struct s2mt_hazard *h = &f->out[f->nr];
-
-		h->id = (uint8_t)id;
-		h->vm = vm;
-		h->ipa = ipa;
-		h->size = size;
-		h->pa = pa;
-		va_start(ap, fmt);
-		vsnprintf(h->detail, sizeof(h->detail), fmt, ap);
-		va_end(ap);
-	}
+	last->id = (uint8_t)id;
+	last->vm = vm;
+	last->ipa = ipa;
+	last->size = size;
+	last->pa = pa;
+	va_start(ap, fmt);
+	vsnprintf(last->detail, sizeof(last->detail), fmt, ap);
+	va_end(ap);
+	if (f->nr < f->max)
+		f->out[f->nr] = *last;
 	f->nr++;
 }
 

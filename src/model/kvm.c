@@ -874,6 +874,19 @@ static uint64_t vma_page_size(const struct s2mt_vma *vma, uint64_t hva)
 	return PAGE_SIZE;
 }
 
+/* transparent_hugepage_adjust() needs the host to map hva with a PMD
+ * (get_user_mapping_size() >= PMD_SIZE): a THP can only back a 2 MiB-aligned
+ * block the VMA covers, at a 2 MiB-congruent PA. */
+static bool thp_backs_block(const struct s2mt_vma *vma, uint64_t hva)
+{
+	uint64_t start = hva & ~(S2MT_SIZE_2M - 1);
+	uint64_t pa = vma->pa + (hva - vma->start);
+
+	return vma->backing == S2MT_BACK_THP && start >= vma->start &&
+		start + S2MT_SIZE_2M <= vma->end &&
+		((hva ^ pa) & (S2MT_SIZE_2M - 1)) == 0;
+}
+
 /* K4: the leaf size for this fault. */
 static uint64_t fault_map_size(const struct s2mt_memslot *slot,
 			       const struct s2mt_vma *vma, uint64_t hva,
@@ -892,7 +905,7 @@ static uint64_t fault_map_size(const struct s2mt_memslot *slot,
 	if (size == PAGE_SIZE && !(force_pte || pol->no_block_upgrade)) {
 		if (fault_is_perm && fault_granule > PAGE_SIZE)
 			size = fault_granule;
-		else if (vma->backing == S2MT_BACK_THP &&
+		else if (thp_backs_block(vma, hva) &&
 			 slot_fits_block(slot, hva, S2MT_SIZE_2M))
 			size = S2MT_SIZE_2M; /* transparent_hugepage_adjust */
 	}
@@ -1080,7 +1093,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			abort();
 		out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
 		out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
-		if (access == S2MT_ACCESS_WRITE)
+		/* user_mem_abort(): a writable mapping marks the page dirty. */
+		if (out->policy.prot.perm & S2MT_PROT_W)
 			mark_dirty(slot, ipa);
 		out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 		return finish(vm, out, S2MT_FAULT_PERM_RELAXED, 0,
@@ -1093,8 +1107,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	}
 	out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
 	out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
-	if (access == S2MT_ACCESS_WRITE &&
-	    (out->policy.prot.perm & S2MT_PROT_W))
+	if (out->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty(slot, ipa);
 	out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);

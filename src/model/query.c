@@ -113,6 +113,7 @@ int s2mt_vm_query(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 	const struct s2mt_host *host = vm->kvm->host;
 	uint64_t end = ipa + size, limit = 1ULL << vm->ipa_bits;
 	struct leaf_list leaves = { 0 };
+	struct s2mt_query_entry last;
 	struct s2mt_hazard *hz;
 	size_t nr_hz = 0, li = 0, n = 0, hz_cap = 4096;
 
@@ -214,14 +215,17 @@ int s2mt_vm_query(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 			s2mt_policy(&in, &e.policy);
 		}
 		e.hazards = hazard_bits(hz, nr_hz, vm, p, e.size);
-		if (n && n <= max && mergeable(&out[n - 1], &e)) {
-			struct s2mt_query_entry *prev = &out[n - 1];
-
-			prev->size += e.size;
-			prev->nr_leaves += e.nr_leaves;
-			prev->dclean_bytes += e.dclean_bytes;
-			prev->iinval_bytes += e.iinval_bytes;
+		/* Merge against the latest entry whether or not it was
+		 * stored: the count does not depend on max. */
+		if (n && mergeable(&last, &e)) {
+			last.size += e.size;
+			last.nr_leaves += e.nr_leaves;
+			last.dclean_bytes += e.dclean_bytes;
+			last.iinval_bytes += e.iinval_bytes;
+			if (n <= max)
+				out[n - 1] = last;
 		} else {
+			last = e;
 			if (n < max)
 				out[n] = e;
 			n++;
