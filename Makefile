@@ -168,7 +168,7 @@ coverage:
 	rm -rf build/coverage
 	$(MAKE) VARIANT=coverage test
 	lcov -q --capture --directory build/coverage/obj --output-file build/coverage/lcov.info
-	lcov -q --extract build/coverage/lcov.info '*/src/*' --output-file build/coverage/src.info
+	lcov -q --extract build/coverage/lcov.info '*/src/*' '*/tools/s2mt/*' --output-file build/coverage/src.info
 	lcov --list build/coverage/src.info
 
 bench:

@@ -2128,9 +2128,71 @@ static void test_6_17_every_preset_scenario_no_hazards(void **state)
 	}
 }
 
+/* A2/C1: KVM_CREATE_VM's type is the IPA size; bad types are refused. */
+static void test_A2_create_vm_ipa_size(void **state)
+{
+	struct s2mt_host host;
+	struct s2mt_mm mm;
+	struct s2mt_kvm kvm;
+	struct s2mt_vm *vm, *vms[S2MT_MAX_VMS];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(s2mt_host_init(&host, "grace-hopper", S2MT_ERA_6_17,
+					1ULL << 30),
+			 0);
+	assert_int_equal(s2mt_mm_init(&mm, &host), 0);
+	s2mt_kvm_open(&kvm, &host, &mm);
+	assert_int_equal(
+		s2mt_kvm_check_extension(&kvm, KVM_CAP_ARM_VM_IPA_SIZE), 48);
+	/* bits above the IPA size field */
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 0x100 | 40, &vm),
+			 -S2MT_EINVAL);
+	assert_non_null(strstr(kvm.why, "A2"));
+	/* beyond the host's limit, below 32 */
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 49, &vm), -S2MT_EINVAL);
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 31, &vm), -S2MT_EINVAL);
+	assert_int_equal(kvm.nr_vms, 0);
+	/* 0 means 40 bits; 48 and 32 are the ends of the range */
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 0, &vm), 0);
+	assert_int_equal(vm->ipa_bits, 40);
+	assert_int_equal(s2mt_pgt_vtcr(&vm->pgt) & 0x3f, 64 - 40);
+	vms[n++] = vm;
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 48, &vm), 0);
+	assert_int_equal(vm->pgt.geo.start_level, 0);
+	vms[n++] = vm;
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 32, &vm), 0);
+	assert_int_equal(vm->pgt.geo.start_level, 2);
+	vms[n++] = vm;
+	/* VMIDs differ */
+	assert_int_not_equal(vms[0]->pgt.cfg.vmid, vms[1]->pgt.cfg.vmid);
+	while (n < S2MT_MAX_VMS) {
+		assert_int_equal(s2mt_kvm_create_vm(&kvm, 0, &vm), 0);
+		vms[n++] = vm;
+	}
+	assert_int_equal(s2mt_kvm_create_vm(&kvm, 0, &vm), -S2MT_ENOMEM);
+	/* only KVM_CAP_ARM_MTE can be enabled */
+	assert_int_equal(s2mt_vm_enable_cap(vms[0], KVM_CAP_READONLY_MEM),
+			 -S2MT_EINVAL);
+	/* grace-hopper has no MTE */
+	assert_int_equal(s2mt_vm_enable_cap(vms[0], KVM_CAP_ARM_MTE),
+			 -S2MT_EINVAL);
+	assert_int_equal(s2mt_vm_check_extension(vms[0], KVM_CAP_ARM_MTE), 0);
+	assert_int_equal(s2mt_vm_check_extension(vms[0], 9999), 0);
+	assert_string_equal(s2mt_fault_outcome_name(S2MT_FAULT_MMIO_EXIT),
+			    "MMIO exit");
+	assert_string_equal(s2mt_fault_outcome_token(S2MT_FAULT_INJECT_IABT),
+			    "inject-iabt");
+	assert_string_equal(s2mt_fault_outcome_name(99), "?");
+	s2mt_kvm_close(&kvm);
+	assert_int_equal(kvm.nr_vms, 0);
+	s2mt_mm_fini(&mm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_A2_create_vm_ipa_size),
 		cmocka_unit_test_teardown(
 			test_seed_usemem_grace_hopper_6_17_normal_wb, teardown),
 		cmocka_unit_test_teardown(

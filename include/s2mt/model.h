@@ -392,7 +392,8 @@ struct s2mt_vm_stats {
 	uint64_t invalidations; /* MMU-notifier calls that unmapped */
 };
 
-/* A leaf installed without the K5 clean it needed (Z3). */
+/* A leaf installed without the K5 clean it needed (Z3); kept after the
+ * leaf goes: the checker matches live leaves against it. */
 struct s2mt_unclean_leaf {
 	uint64_t ipa, size, pa;
 };

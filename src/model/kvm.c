@@ -125,59 +125,16 @@ static void record_cmo(struct s2mt_vm *vm, unsigned kind, uint64_t pa,
 	};
 }
 
-/* Z3 bookkeeping: PA ranges whose cacheable mapping was never cleaned. */
-static void unclean_remove(struct s2mt_vm *vm, uint64_t pa, uint64_t size)
-{
-	uint64_t end = pa + size;
-
-	for (size_t i = 0; i < vm->nr_unclean;) {
-		struct s2mt_unclean_leaf *u = &vm->unclean[i];
-		uint64_t uend = u->pa + u->size;
-
-		if (uend <= pa || u->pa >= end) {
-			i++;
-			continue;
-		}
-		if (u->pa < pa && uend > end) {
-			/* Split in two: keep the left, append the right. */
-			struct s2mt_unclean_leaf right = {
-				.ipa = u->ipa + (end - u->pa),
-				.pa = end,
-				.size = uend - end,
-			};
-
-			u->size = pa - u->pa;
-			vm->unclean =
-				grow(vm->unclean, &vm->cap_unclean,
-				     vm->nr_unclean + 1, sizeof(*vm->unclean));
-			vm->unclean[vm->nr_unclean++] = right;
-			i++;
-		} else if (u->pa < pa) {
-			u->size = pa - u->pa;
-			i++;
-		} else if (uend > end) {
-			u->ipa += end - u->pa;
-			u->size = uend - end;
-			u->pa = end;
-			i++;
-		} else {
-			*u = vm->unclean[--vm->nr_unclean];
-		}
-	}
-}
-
 static void env_dclean(void *ctx, uint64_t pa, uint64_t size)
 {
 	struct s2mt_vm *vm = ctx;
 	bool ok = has_kernel_va(vm->kvm->host, pa, size);
 
 	record_cmo(vm, S2MT_CMO_DCLEAN, pa, size, !ok);
-	if (ok) {
+	if (ok)
 		vm->stats.dclean_bytes += size;
-		unclean_remove(vm, pa, size);
-	} else {
+	else
 		vm->stats.cmo_impossible_bytes += size;
-	}
 	vm->last_dclean_pa = pa;
 	vm->last_dclean_size = size;
 	vm->last_dclean_done = ok;
