@@ -30,7 +30,7 @@ CORE_CFLAGS := $(CFLAGS_BASE) $(S2MT_CORE_CFLAGS)
 HOST_CFLAGS := $(CFLAGS_BASE)
 
 # Debian packages each job needs (installed on demand, scripts/ensure-deps.sh).
-DEPS_BUILD := gcc make libc6-dev libjansson-dev libyaml-dev
+DEPS_BUILD := gcc make libc6-dev linux-libc-dev libjansson-dev libyaml-dev
 DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format gcc-aarch64-linux-gnu \
 	libc6-dev-arm64-cross librsvg2-bin
 DEPS_FUZZ := $(DEPS_BUILD) clang libclang-rt-14-dev
