@@ -53,6 +53,10 @@ TEST_SUPPORT_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TEST_SUPPORT_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 
+CONF_SRCS := tools/conformance/script.c tools/conformance/backend_model.c \
+	tools/conformance/conformance.c
+CONFORMANCE := $(B)/bin/s2mt-conformance
+
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH := $(B)/bin/s2mt-bench
 
@@ -62,11 +66,11 @@ CMOCKA_LIBS := -lcmocka
 # Keep objects make would treat as intermediate (test support objects).
 .SECONDARY:
 
-.PHONY: all lib tool demo check test test-normal test-asan core-aarch64 \
+.PHONY: all lib tool conformance-tool demo check test test-normal test-asan core-aarch64 \
 	coverage bench format format-check deps-build deps-test help clean \
 	golden-update fuzz
 
-all: lib tool
+all: lib tool conformance-tool
 
 help:
 	@echo "make            build libs2mt.a and the s2mt command (build/normal)"
@@ -80,6 +84,11 @@ help:
 
 lib: $(LIB)
 tool: $(S2MT)
+conformance-tool: $(CONFORMANCE)
+
+$(CONFORMANCE): $(CONF_SRCS) $(LIB) $(wildcard tools/conformance/*.h) $(wildcard include/s2mt/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -Itools/conformance $(CONF_SRCS) $(LIB) $(LDFLAGS_BASE) -o $@
 
 $(B)/obj/core/%.o: src/core/%.c $(wildcard include/s2mt/*.h)
 	@mkdir -p $(dir $@)
