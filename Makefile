@@ -96,7 +96,7 @@ $(B)/obj/core/%.o: src/core/%.c $(wildcard include/s2mt/*.h)
 
 $(B)/obj/%.o: %.c $(wildcard include/s2mt/*.h) $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -c $< -o $@
+	$(CC) $(HOST_CFLAGS) -Itools/conformance -c $< -o $@
 
 $(B)/obj/model/%.o: src/model/%.c $(wildcard include/s2mt/*.h)
 	@mkdir -p $(dir $@)
@@ -116,10 +116,14 @@ $(S2MT): $(B)/obj/tools/s2mt/main.o $(TOOL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_BASE) -o $@ $< $(TOOL_LIB) $(LIB) $(TOOL_LIBS)
 
-$(B)/tests/%: tests/%.c $(TEST_SUPPORT_OBJS) $(TOOL_LIB) $(LIB) $(wildcard tests/support/*.h)
+CONF_LIB_SRCS := tools/conformance/script.c tools/conformance/backend_model.c
+CONF_LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CONF_LIB_SRCS))
+
+$(B)/tests/%: tests/%.c $(TEST_SUPPORT_OBJS) $(CONF_LIB_OBJS) $(TOOL_LIB) $(LIB) $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Itests -Itools/s2mt $< $(TEST_SUPPORT_OBJS) \
-		$(TOOL_LIB) $(LIB) $(LDFLAGS_BASE) $(CMOCKA_LIBS) $(TOOL_LIBS) -o $@
+		$(CONF_LIB_OBJS) $(TOOL_LIB) $(LIB) $(LDFLAGS_BASE) $(CMOCKA_LIBS) \
+		$(TOOL_LIBS) -o $@
 
 $(BENCH): $(BENCH_SRCS) $(LIB)
 	@mkdir -p $(dir $@)
