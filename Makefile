@@ -32,7 +32,7 @@ HOST_CFLAGS := $(CFLAGS_BASE)
 # Debian packages each job needs (installed on demand, scripts/ensure-deps.sh).
 DEPS_BUILD := gcc make libc6-dev linux-libc-dev libjansson-dev libyaml-dev
 DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format gcc-aarch64-linux-gnu \
-	libc6-dev-arm64-cross librsvg2-bin
+	libc6-dev-arm64-cross librsvg2-bin qemu-system-arm
 DEPS_FUZZ := $(DEPS_BUILD) clang libclang-rt-14-dev
 DEPS_COVERAGE := $(DEPS_TEST) lcov
 DEPS_BENCH := $(DEPS_BUILD) valgrind
@@ -174,6 +174,7 @@ check: deps-test
 	$(MAKE) test-normal
 	$(MAKE) test-asan
 	$(MAKE) core-aarch64
+	$(MAKE) el2-check
 	@echo "make check: all passed"
 
 coverage:
@@ -193,6 +194,9 @@ bench:
 demo: deps-build
 	$(MAKE) tool
 	./$(S2MT) run examples/grace-hopper-vm.yaml
+
+# The core at EL2 under QEMU, refereed by QEMU's MMU (el2/README.md).
+include el2/el2.mk
 
 # libFuzzer on the scenario loader, seeded with the examples and the bad
 # inputs; FUZZ_SECONDS to change the time. Crashes land in build/fuzz/.
