@@ -78,6 +78,7 @@ help:
 	@echo "make check      every test: unit tests, again under ASan+UBSan,"
 	@echo "                the core built for aarch64, format check"
 	@echo "make coverage   line coverage of the tests (lcov)"
+	@echo "make conformance the model vs real KVM on Debian kernels (part of check)"
 	@echo "make bench      benchmarks (not part of check)"
 	@echo "make fuzz       libFuzzer on the scenario loader (FUZZ_SECONDS=600)"
 	@echo "make format     reformat the sources with .clang-format"
@@ -175,6 +176,7 @@ check: deps-test
 	$(MAKE) test-asan
 	$(MAKE) core-aarch64
 	$(MAKE) el2-check
+	$(MAKE) conformance
 	@echo "make check: all passed"
 
 coverage:
@@ -197,6 +199,9 @@ demo: deps-build
 
 # The core at EL2 under QEMU, refereed by QEMU's MMU (el2/README.md).
 include el2/el2.mk
+
+# The model held to real KVM: Debian kernels under QEMU (issue 6).
+include tools/conformance/conformance.mk
 
 # libFuzzer on the scenario loader, seeded with the examples and the bad
 # inputs; FUZZ_SECONDS to change the time. Crashes land in build/fuzz/.

@@ -1347,7 +1347,11 @@ static void op_mmap(struct world *w)
 		snap_check_s2(w, sn, "refused mmap");
 	} else {
 		w->st.mmap_ok++;
-		check_new_vma(w, hva, (len + SZ_4K - 1) & ~(SZ_4K - 1), &req,
+		/* Lengths round up to pages, and hugetlb lengths to whole
+		 * huge pages (ksys_mmap_pgoff, seen on real kernels). */
+		uint64_t unit = kind == 2 ? SZ_2M : kind == 3 ? SZ_1G : SZ_4K;
+
+		check_new_vma(w, hva, (len + unit - 1) & ~(unit - 1), &req,
 			      kind, pa);
 	}
 }

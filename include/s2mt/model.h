@@ -150,8 +150,9 @@ struct s2mt_host {
 	char preset[32]; /* "grace-hopper", ..., or "custom" */
 	unsigned era; /* enum s2mt_era */
 	struct s2mt_host_caps caps;
-	unsigned pa_bits; /* 48 */
-	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE */
+	unsigned pa_bits; /* 48: the model's physical map */
+	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE: the preset's PARange,
+			       capped at 48, or 52 with FEAT_LPA2 from 6.9 */
 	struct s2mt_phys_region regions[S2MT_MAX_REGIONS];
 	size_t nr_regions;
 	struct s2mt_device devices[S2MT_MAX_DEVICES];
@@ -165,9 +166,11 @@ struct s2mt_host {
 /*
  * Presets (SPEC issue "KVM model"):
  *   grace-hopper  FWB, DIC, IDC (and MTE off: Grace has no MTE)
- *   no-fwb        a Cortex-A72/Kunpeng-920-like host: no FWB, no DIC
+ *   no-fwb        a Cortex-A72/Kunpeng-920-like host: no FWB, no DIC,
+ *                 44-bit PA
  *   fwb-no-dic    FWB but CTR_EL0.DIC = 0
- *   qemu-max      FWB, IDC = 0, DIC = 0, MTE (QEMU 7.2 -cpu max)
+ *   qemu-max      FWB, IDC = 0, DIC = 0, MTE, 52-bit PA with FEAT_LPA2
+ *                 (QEMU 7.2 -cpu max)
  * The host gets ram_size bytes of RAM at S2MT_HOST_RAM_BASE.
  * 0, or -EINVAL for an unknown preset or era.
  */

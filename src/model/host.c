@@ -114,6 +114,8 @@ __attribute__((format(printf, 4, 5))) static int mm_fail(struct s2mt_mm *mm,
 struct preset {
 	const char *name;
 	struct s2mt_host_caps caps;
+	unsigned parange; /* ID_AA64MMFR0_EL1.PARange, in bits */
+	bool lpa2; /* FEAT_LPA2: 52-bit IPAs with 4 KiB pages */
 };
 
 /*
@@ -128,13 +130,24 @@ struct preset {
  */
 static const struct preset presets[] = {
 	{ "grace-hopper",
-	  { .fwb = true, .dic = true, .idc = true, .mte = false } },
+	  { .fwb = true, .dic = true, .idc = true, .mte = false },
+	  48,
+	  false },
+	/* Cortex-A57/A72-class cores: 44-bit PA (a real 7.2 kernel under
+	 * QEMU -cpu cortex-a57 reports KVM_CAP_ARM_VM_IPA_SIZE = 44). */
 	{ "no-fwb",
-	  { .fwb = false, .dic = false, .idc = false, .mte = false } },
+	  { .fwb = false, .dic = false, .idc = false, .mte = false },
+	  44,
+	  false },
 	{ "fwb-no-dic",
-	  { .fwb = true, .dic = false, .idc = true, .mte = false } },
+	  { .fwb = true, .dic = false, .idc = true, .mte = false },
+	  48,
+	  false },
+	/* QEMU 7.2 -cpu max: PARange 52 bits and FEAT_LPA2. */
 	{ "qemu-max",
-	  { .fwb = true, .dic = false, .idc = false, .mte = true } },
+	  { .fwb = true, .dic = false, .idc = false, .mte = true },
+	  52,
+	  true },
 };
 
 const char *const s2mt_host_presets[] = { "grace-hopper", "no-fwb",
@@ -176,9 +189,21 @@ static void host_add_region(struct s2mt_host *host, uint64_t base,
 	snprintf(r->name, sizeof(r->name), "%s", name);
 }
 
+/*
+ * kvm_ipa_limit: the PA range, capped at 48 bits with 4 KiB pages unless
+ * KVM can use FEAT_LPA2, which it learnt in 6.9 (seen on real kernels: 48
+ * on 6.1, 52 on 6.12 and 7.2 under QEMU -cpu max).
+ */
+static unsigned ipa_limit_for(unsigned parange, bool lpa2, unsigned era)
+{
+	unsigned cap = lpa2 && era >= S2MT_ERA_6_9 ? 52 : 48;
+
+	return parange < cap ? parange : cap;
+}
+
 static int host_init_common(struct s2mt_host *host, const char *preset,
 			    const struct s2mt_host_caps *caps, unsigned era,
-			    uint64_t ram_size)
+			    uint64_t ram_size, unsigned parange, bool lpa2)
 {
 	if (era >= S2MT_ERA_COUNT_)
 		return host_fail(host, -S2MT_EINVAL, "K1",
@@ -202,8 +227,10 @@ static int host_init_common(struct s2mt_host *host, const char *preset,
 	snprintf(host->preset, sizeof(host->preset), "%s", preset);
 	host->era = era;
 	host->caps = *caps;
+	/* The physical map the model lays out needs 48 bits whatever the
+	 * preset's PARange; the IPA limit follows the preset. */
 	host->pa_bits = 48;
-	host->ipa_limit = 48;
+	host->ipa_limit = ipa_limit_for(parange, lpa2, era);
 	host_add_region(host, S2MT_HOST_RAM_BASE, ram_size, S2MT_PHYS_RAM,
 			false, "ram");
 	host->ram_next = S2MT_HOST_RAM_BASE;
@@ -224,7 +251,8 @@ int s2mt_host_init(struct s2mt_host *host, const char *preset, unsigned era,
 		return host_fail(host, -S2MT_EINVAL, "A8",
 				 "unknown host preset \"%s\"",
 				 preset ? preset : "(null)");
-	return host_init_common(host, p->name, &p->caps, era, ram_size);
+	return host_init_common(host, p->name, &p->caps, era, ram_size,
+				p->parange, p->lpa2);
 }
 
 int s2mt_host_init_caps(struct s2mt_host *host,
@@ -236,7 +264,7 @@ int s2mt_host_init_caps(struct s2mt_host *host,
 	if (!caps)
 		return host_fail(host, -S2MT_EINVAL, "A8",
 				 "no CPU features given");
-	return host_init_common(host, "custom", caps, era, ram_size);
+	return host_init_common(host, "custom", caps, era, ram_size, 48, false);
 }
 
 const struct s2mt_phys_region *s2mt_host_region(const struct s2mt_host *host,
@@ -966,20 +994,22 @@ int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 		/* H2: hugetlbfs_file_mmap() sets VM_HUGETLB | VM_DONTEXPAND. */
 		plan.vma.flags |= S2MT_VM_HUGETLB | S2MT_VM_DONTEXPAND;
 		/*
-		 * H2/K6: hugetlbfs memory got VM_MTE_ALLOWED in 6.13
-		 * (arch_calc_vm_flag_bits() learnt is_file_hugepages()).
-		 * Before that it never had it (MAP_ANONYMOUS|MAP_HUGETLB did,
-		 * by mistake, until a 6.12 fix that went to stable). The
-		 * model's 6.9 era stands for 6.9-6.12 here.
+		 * H2/K6: the model's hugetlb is MAP_ANONYMOUS|MAP_HUGETLB.
+		 * arch_calc_vm_flag_bits() gave every MAP_ANONYMOUS mapping
+		 * VM_MTE_ALLOWED, hugetlb included, until a 6.12 fix took it
+		 * away; 6.13 brought real hugetlb MTE support. Seen on real
+		 * kernels in an MTE VM: 6.1 accepts the slot, 6.12 refuses
+		 * it (-EINVAL), 7.2 accepts it. The 6.9 era stands for 6.12.
 		 */
-		if (host->caps.mte && host->era >= S2MT_ERA_6_17)
+		if (host->caps.mte && host->era != S2MT_ERA_6_9)
 			plan.vma.flags |= S2MT_VM_MTE_ALLOWED;
-		/* hugetlb_get_unmapped_area(): len must be whole huge pages */
-		if (plan.len % huge)
+		/* ksys_mmap_pgoff() rounds a MAP_HUGETLB length up to
+		 * whole huge pages (seen on real 6.1-7.2 kernels). */
+		if (plan.len > UINT64_MAX - huge)
 			return mm_fail(mm, -S2MT_EINVAL, "H2",
-				       "hugetlb length 0x%" PRIx64
-				       " is not a multiple of 0x%" PRIx64,
-				       req->len, huge);
+				       "hugetlb length 0x%" PRIx64 " overflows",
+				       req->len);
+		plan.len = (plan.len + huge - 1) & ~(huge - 1);
 		plan.align = plan.hard_align = huge;
 		plan.ram_align = huge;
 		if (req->align_hint) {

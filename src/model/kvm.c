@@ -293,6 +293,14 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 			ipa, kvm->host->ipa_limit);
 		return -S2MT_EINVAL;
 	}
+	if (ipa > 48) {
+		KVM_WHY(kvm, "A2",
+			"model: a %u-bit IPA space needs FEAT_LPA2 stage-2 "
+			"tables, which s2mt does not build (KVM on an LPA2 "
+			"host accepts it)",
+			ipa);
+		return -S2MT_EINVAL;
+	}
 	if (kvm->nr_vms == S2MT_MAX_VMS) {
 		KVM_WHY(kvm, "model", "model: at most %d VMs", S2MT_MAX_VMS);
 		return -S2MT_ENOMEM;

@@ -1,0 +1,42 @@
+# Conformance against real KVM (tools/conformance/README.md), included by
+# the top-level Makefile:
+#   make conformance-init   the static aarch64 /init and the host mkcpio
+#   make conformance        boot Debian kernels under QEMU, run
+#                           tools/conformance/kvm.ops on their /dev/kvm and
+#                           on the model, compare (scripts/conformance.sh)
+
+CONF_DIR := build/conformance
+CONF_INIT := $(CONF_DIR)/init
+CONF_MKCPIO := $(CONF_DIR)/mkcpio
+CONF_INIT_SRCS := tools/conformance/init_main.c \
+	tools/conformance/backend_kvm.c tools/conformance/guest.S \
+	tools/conformance/script.c
+CONF_BIN := build/normal/bin/s2mt-conformance
+# Debian packages: the cross toolchain for /init; for the runs the
+# emulator, an unpacker for the 6.12+ modules (.ko.xz) and the keyring the
+# private apt state checks the archive with.
+DEPS_CONFORMANCE_INIT := gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+DEPS_CONFORMANCE_RUN := qemu-system-arm xz-utils debian-archive-keyring
+
+.PHONY: conformance conformance-init deps-conformance
+
+$(CONF_INIT): $(CONF_INIT_SRCS) $(wildcard include/s2mt/*.h)
+	@scripts/ensure-deps.sh $(DEPS_CONFORMANCE_INIT)
+	@mkdir -p $(dir $@)
+	$(AARCH64_CC) -std=gnu11 $(WARN) -O2 -static -Iinclude -D_GNU_SOURCE \
+		-o $@ $(CONF_INIT_SRCS)
+
+$(CONF_MKCPIO): tools/conformance/mkcpio.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $<
+
+conformance-init: $(CONF_INIT) $(CONF_MKCPIO)
+
+deps-conformance:
+	@scripts/ensure-deps.sh $(DEPS_BUILD) $(DEPS_CONFORMANCE_INIT) \
+		$(DEPS_CONFORMANCE_RUN)
+
+# $(CONF_BIN) is built by the top-level Makefile's rules.
+conformance: conformance-init $(CONF_BIN)
+	@scripts/ensure-deps.sh $(DEPS_CONFORMANCE_RUN)
+	scripts/conformance.sh
