@@ -106,8 +106,18 @@ Debug::NoLocking "true";
 EOF
 export APT_CONFIG="$apt/apt.conf"
 
+# A passing network fault should not fail a CI run: try three times.
+retry() {
+	for attempt in 1 2 3; do
+		"$@" && return 0
+		log "$name: attempt $attempt failed: $*"
+		sleep $((attempt * 5))
+	done
+	return 1
+}
+
 log "$name: apt-get update (private state)"
-apt-get -q -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= update >"$apt/update.log" 2>&1 || {
+retry apt-get -q -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= update >"$apt/update.log" 2>&1 || {
 	cat "$apt/update.log" >&2
 	exit 1
 }
@@ -129,7 +139,7 @@ pkgs="$img $(depends "$img" '^linux-(binary|modules)-' | tr '\n' ' ')"
 debs=
 for p in $pkgs; do
 	log "$name: downloading $p"
-	(cd "$apt/archives" && apt-get -q download "$p" >"$apt/download.log" 2>&1) || {
+	(cd "$apt/archives" && retry apt-get -q download "$p" >"$apt/download.log" 2>&1) || {
 		cat "$apt/download.log" >&2
 		exit 1
 	}
