@@ -219,13 +219,10 @@ int cmd_advise(int argc, char **argv)
 	if (!sc || !r)
 		return S2MT_EXIT_USAGE;
 	status = cli_load("advise", argc, argv, &json, sc);
+	if (!status)
+		status = cli_run(sc, r);
 	if (status)
 		goto out;
-	if (run_scenario(sc, sc->era, r)) {
-		fprintf(stderr, "%s\n", r->setup_error);
-		status = S2MT_EXIT_USAGE;
-		goto out;
-	}
 	if (json)
 		list = json_array();
 	else

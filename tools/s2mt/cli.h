@@ -24,6 +24,11 @@ int cmd_map(int argc, char **argv);
 int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	     struct scenario *sc);
 
+struct run;
+/* Runs a loaded scenario in its own era; 0, or an exit status after
+ * printing why the host could not be built. */
+int cli_run(const struct scenario *sc, struct run *r);
+
 /* Prints "s2mt <cmd>: <msg>" to stderr and returns S2MT_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

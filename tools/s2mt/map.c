@@ -284,11 +284,9 @@ int cmd_map(int argc, char **argv)
 		status = S2MT_EXIT_USAGE;
 		goto done;
 	}
-	if (run_scenario(sc, sc->era, r)) {
-		fprintf(stderr, "%s\n", r->setup_error);
-		status = S2MT_EXIT_USAGE;
+	status = cli_run(sc, r);
+	if (status)
 		goto done;
-	}
 	f = strcmp(out, "-") ? fopen(out, "w") : stdout;
 	if (!f) {
 		perror(out);

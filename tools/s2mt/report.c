@@ -477,6 +477,14 @@ int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	return 0;
 }
 
+int cli_run(const struct scenario *sc, struct run *r)
+{
+	if (!run_scenario(sc, sc->era, r))
+		return 0;
+	fprintf(stderr, "%s\n", r->setup_error);
+	return S2MT_EXIT_USAGE;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct scenario *sc = calloc(1, sizeof(*sc));
@@ -487,13 +495,10 @@ int cmd_run(int argc, char **argv)
 	if (!sc || !r)
 		return S2MT_EXIT_USAGE;
 	status = cli_load("run", argc, argv, &json, sc);
+	if (!status)
+		status = cli_run(sc, r);
 	if (status)
 		goto out;
-	if (run_scenario(sc, sc->era, r)) {
-		fprintf(stderr, "%s\n", r->setup_error);
-		status = S2MT_EXIT_USAGE;
-		goto out;
-	}
 	if (json) {
 		status = dump_json(report_json(r));
 		if (!status)
