@@ -45,7 +45,11 @@ enum s2mt_vmm_outcome {
 	S2MT_VMM_EFAULT, /* KVM_RUN failed with -EFAULT */
 	S2MT_VMM_IABT, /* the guest took an (injected) instruction abort */
 	S2MT_VMM_DABT, /* the guest took an (injected) data abort */
-	S2MT_VMM_OTHER, /* anything else (err holds KVM_RUN's errno) */
+	/* Anything else; err says what: KVM_RUN's -errno, -EINTR when the
+	 * guest ran past the backend's time limit, -EIO for an unexpected
+	 * exit, -ELOOP for too many exits, 0 for an exception other than an
+	 * abort after a data access. */
+	S2MT_VMM_OTHER,
 };
 const char *s2mt_vmm_outcome_name(unsigned outcome);
 
@@ -64,7 +68,10 @@ struct s2mt_vmm_access {
  * access, a RAM memslot of S2MT_VMM_CODE_SIZE at S2MT_VMM_CODE_IPA with id
  * S2MT_VMM_CODE_SLOT (so both backends see the same slots), and uses the
  * unbacked IPA S2MT_VMM_REPORT_IPA for the guest to report back. Scripts
- * must not use these.
+ * must not use these. The real guest (tools/conformance/guest.S) runs at
+ * EL1 with its MMU off and is entered with x0 = the IPA, x1 = the access,
+ * x2 = the report IPA; it stores 1 there when done, and its vectors store
+ * FAR_EL1 at report+8 and ESR_EL1 with bit 63 set at report.
  */
 #define S2MT_VMM_CODE_SLOT 32000u
 #define S2MT_VMM_CODE_IPA 0xf0000000ULL
