@@ -59,24 +59,7 @@ static const char *const presets[] = { "grace-hopper", "no-fwb", "fwb-no-dic",
 				       "qemu-max" };
 #define NR_PRESETS (sizeof(presets) / sizeof(presets[0]))
 
-#define expect(cond, ...)                                                      \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			char m_[1024];                                         \
-			snprintf(m_, sizeof(m_), __VA_ARGS__);                 \
-			fail_msg("%s:%d: expected %s: %s", __FILE__, __LINE__, \
-				 #cond, m_);                                   \
-		}                                                              \
-	} while (0)
-
-#define expect_rc(call, want)                                                  \
-	do {                                                                   \
-		long rc_ = (call);                                             \
-		long want_ = (want);                                           \
-		expect(rc_ == want_, "%s returned %ld (%s), want %ld (%s)",    \
-		       #call, rc_, s2mt_errno_name(rc_ < 0 ? (int)-rc_ : 0),   \
-		       want_, s2mt_errno_name(want_ < 0 ? (int)-want_ : 0));   \
-	} while (0)
+#include "support/expect.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture                                                             */
