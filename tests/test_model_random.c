@@ -59,6 +59,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/rng.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,32 +125,9 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
 
 /* ---- PRNG (splitmix64) ---- */
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
 static bool chance(unsigned percent)
 {
 	return rnd_below(100) < percent;
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
 }
 
 static unsigned long nr_ops(void)

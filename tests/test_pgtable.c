@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/a1.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,17 +28,8 @@
 #define SZ_1G 0x40000000ull
 
 /* A1, as SPEC.md states it. */
-#define A1_VALID (1ull << 0)
-#define A1_TABLE (1ull << 1)
-#define A1_MEMATTR(d) (((d) >> 2) & 0xfu)
 #define A1_S2AP_R (1ull << 6)
 #define A1_S2AP_W (1ull << 7)
-#define A1_SH(d) (((d) >> 8) & 3u)
-#define A1_SH_ISH 3ull
-#define A1_AF (1ull << 10)
-#define A1_XN(d) (((d) >> 53) & 3u)
-#define A1_XN_NONE 2ull
-#define A1_OA_MASK 0x0000fffffffff000ull
 
 #define R S2MT_PROT_R
 #define W S2MT_PROT_W
@@ -82,25 +75,6 @@ static struct s2mt_prot prot_raw(unsigned perm, uint8_t memattr)
 	};
 
 	return p;
-}
-
-/* A1: the leaf descriptor for pa/perm/memattr at a level. */
-static uint64_t exp_leaf(uint64_t pa, unsigned perm, uint8_t memattr,
-			 unsigned level)
-{
-	uint64_t d = level == 3 ? (A1_VALID | A1_TABLE) : A1_VALID;
-
-	d |= (uint64_t)(memattr & 0xf) << 2;
-	if (perm & R)
-		d |= A1_S2AP_R;
-	if (perm & W)
-		d |= A1_S2AP_W;
-	d |= A1_SH_ISH << 8;
-	d |= A1_AF;
-	if (!(perm & X))
-		d |= A1_XN_NONE << 53;
-	d |= pa & A1_OA_MASK & ~(s2mt_level_size(level) - 1);
-	return d;
 }
 
 static uint64_t exp_leaf_prot(uint64_t pa, struct s2mt_prot prot, bool fwb,

@@ -14,6 +14,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/a1.h"
+
+#include "support/rng.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,12 +34,8 @@
 #define IPA_BITS 40
 
 /* A1, as SPEC.md states it. */
-#define A1_VALID (1ull << 0)
-#define A1_TABLE (1ull << 1)
 #define A1_S2AP_R (1ull << 6)
 #define A1_S2AP_W (1ull << 7)
-#define A1_AF (1ull << 10)
-#define A1_OA_MASK 0x0000fffffffff000ull
 
 #define R S2MT_PROT_R
 #define W S2MT_PROT_W
@@ -59,29 +59,6 @@ static const char *g_cfg;
 
 /* ---- PRNG (splitmix64) ---- */
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
-}
-
 /* ---- expected values (SPEC A1, A3, A4) ---- */
 
 static uint8_t exp_memattr(unsigned type, bool fwb, uint8_t raw)
@@ -98,24 +75,6 @@ static uint8_t exp_memattr(unsigned type, bool fwb, uint8_t raw)
 	default:
 		return raw;
 	}
-}
-
-static uint64_t exp_leaf(uint64_t pa, unsigned perm, uint8_t memattr,
-			 unsigned level)
-{
-	uint64_t d = level == 3 ? (A1_VALID | A1_TABLE) : A1_VALID;
-
-	d |= (uint64_t)(memattr & 0xf) << 2;
-	if (perm & R)
-		d |= A1_S2AP_R;
-	if (perm & W)
-		d |= A1_S2AP_W;
-	d |= 3ull << 8; /* ISH */
-	d |= A1_AF;
-	if (!(perm & X))
-		d |= 2ull << 53;
-	d |= pa & A1_OA_MASK & ~(s2mt_level_size(level) - 1);
-	return d;
 }
 
 /* K3: Device (0b00xx, FWB 0b0xx) or Normal-NC (0x5, FWB 0b101) */

@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "support/rng.h"
+
 #include <dirent.h>
 #include <inttypes.h>
 #include <regex.h>
@@ -1382,25 +1384,6 @@ static void test_bad_file(void **state)
 /* Mutations of the good scenario                                      */
 /* ------------------------------------------------------------------ */
 
-static uint64_t g_rng;
-
-static uint64_t rnd(void)
-{
-	/* splitmix64 */
-	uint64_t z = (g_rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
-}
-
 /* Bytes YAML and the loader care about. */
 static const char interesting[] = ":-{}[],&*!|>'\"#%@`\n\t 0x_KMGT\\\0\xff\xc3";
 
@@ -1478,7 +1461,7 @@ static void test_mutations(void **state)
 	print_message("mutations: seed 0x%" PRIx64 ", %lu inputs "
 		      "(S2MT_TEST_SEED / S2MT_TEST_MUTATIONS)\n",
 		      seed, count);
-	g_rng = seed;
+	rng_state = seed;
 	for (unsigned long i = 0; i < count; i++) {
 		size_t len = sizeof(good) - 1;
 		unsigned rounds = 1 + (unsigned)(rnd() % 4);
