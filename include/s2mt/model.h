@@ -94,6 +94,58 @@ struct s2mt_userspace_memory_region2 {
 };
 
 /* ------------------------------------------------------------------ */
+/* Kernel versions: what `uname -r` prints, and the rules it gets      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The changes whose arrival the model knows, each with the mainline
+ * version that brought it (s2mt_kernel_feature_since()). A vendor kernel
+ * may carry one as a backport. The policy's era (6.8/6.9/6.17 rules) is
+ * derived from these; the finer boundaries are asked for one by one.
+ */
+enum s2mt_kfeature {
+	S2MT_KF_MTE_SHARED, /* MTE VMs accept VM_SHARED memory */
+	S2MT_KF_USER_MEMORY2, /* KVM_SET_USER_MEMORY_REGION2, cap 231 */
+	S2MT_KF_NORMAL_NC, /* stage-2 Normal-NC for VM_ALLOW_ANY_UNCACHED */
+	S2MT_KF_NVGRACE_GPU, /* the nvgrace-gpu-vfio-pci driver */
+	S2MT_KF_IPA_52_LPA2, /* 52-bit IPA spaces with FEAT_LPA2 */
+	S2MT_KF_ANON_MTE_FIX, /* VM_MTE_ALLOWED no longer on every
+				 MAP_ANONYMOUS mapping (hugetlb) */
+	S2MT_KF_HUGETLB_MTE, /* hugetlbfs VMAs get VM_MTE_ALLOWED */
+	S2MT_KF_CACHEABLE_PFNMAP, /* cacheable PFNMAP with FWB+DIC, cap 243 */
+	S2MT_KF_COUNT_,
+};
+#define S2MT_KF_BIT(f) (1u << (f))
+
+struct s2mt_kernel {
+	char release[65]; /* as given: "6.17.0-1001-nvidia" */
+	unsigned major, minor, patch;
+	uint32_t backports; /* S2MT_KF_BIT()s carried on top of mainline */
+};
+
+/* Parses what `uname -r` prints: "6.12", "6.17.0-1001-nvidia",
+ * "7.2.13+deb14-cloud-arm64". 0, or -EINVAL with one sentence in err. */
+int s2mt_kernel_parse(const char *release, struct s2mt_kernel *k, char *err,
+		      size_t errlen);
+/* Adds a backport by name ("cacheable-pfnmap", ...). 0, or -EINVAL with
+ * one sentence in err (unknown name, already mainline, or a backport that
+ * needs another this kernel lacks). */
+int s2mt_kernel_add_backport(struct s2mt_kernel *k, const char *name,
+			     char *err, size_t errlen);
+const char *s2mt_kernel_feature_name(unsigned f); /* "cacheable-pfnmap" */
+const char *s2mt_kernel_feature_title(unsigned f); /* one line */
+void s2mt_kernel_feature_since(unsigned f, unsigned *major, unsigned *minor);
+bool s2mt_kernel_has(const struct s2mt_kernel *k, unsigned f);
+/* The policy era: 6.17 with cacheable PFNMAP, 6.9 with Normal-NC, else
+ * 6.8. */
+unsigned s2mt_kernel_era(const struct s2mt_kernel *k);
+/* The representative kernel of an era (6.8.0, 6.9.0, 6.17.0). */
+void s2mt_kernel_of_era(unsigned era, struct s2mt_kernel *k);
+/* "6.17.0-1001-nvidia (+cacheable-pfnmap)" */
+size_t s2mt_kernel_describe(const struct s2mt_kernel *k, char *buf,
+			    size_t len);
+
+/* ------------------------------------------------------------------ */
 /* The host                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -148,7 +200,8 @@ struct s2mt_device {
 
 struct s2mt_host {
 	char preset[32]; /* "grace-hopper", ..., or "custom" */
-	unsigned era; /* enum s2mt_era */
+	struct s2mt_kernel kernel; /* the host's kernel */
+	unsigned era; /* enum s2mt_era: s2mt_kernel_era(&kernel) */
 	struct s2mt_host_caps caps;
 	unsigned pa_bits; /* 48: the model's physical map */
 	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE: the preset's PARange,
@@ -180,6 +233,9 @@ int s2mt_host_init(struct s2mt_host *host, const char *preset, unsigned era,
 int s2mt_host_init_caps(struct s2mt_host *host,
 			const struct s2mt_host_caps *caps, unsigned era,
 			uint64_t ram_size);
+/* Sets the host's kernel (and so its era and IPA limit); before any
+ * device is added. 0, or -EINVAL. */
+int s2mt_host_set_kernel(struct s2mt_host *host, const struct s2mt_kernel *k);
 /* Names of the presets, NULL-terminated. */
 extern const char *const s2mt_host_presets[];
 int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps);
