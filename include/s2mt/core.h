@@ -385,6 +385,11 @@ int s2mt_pgt_relax_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 /* Remove permissions (e.g. W for dirty logging, K7) with TLB invalidation. */
 int s2mt_pgt_restrict_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 			    unsigned perm);
+/* Remove W from the valid leaves of a range WITHOUT invalidating the TLB
+ * for each leaf changed: the caller invalidates the whole range once, as
+ * KVM does after write-protecting a memslot or a dirty-log harvest (K7).
+ * Blocks partly covered are still split with break-before-make. */
+int s2mt_pgt_wrprotect(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size);
 
 /* The leaf that maps ipa. 0, or -S2MT_ENOENT if none. */
 int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,

@@ -98,50 +98,98 @@ struct s2mt_userspace_memory_region2 {
 /* ------------------------------------------------------------------ */
 
 /*
- * The changes whose arrival the model knows, each with the mainline
- * version that brought it (s2mt_kernel_feature_since()). A vendor kernel
- * may carry one as a backport. The policy's era (6.8/6.9/6.17 rules) is
- * derived from these; the finer boundaries are asked for one by one.
+ * The changes whose arrival the model knows (docs/kernels.md has each with
+ * its primary source). Most arrived in a mainline release
+ * (s2mt_kernel_feature_since()); some were also taken into stable branches
+ * at a patch level (s2mt_kernel_feature_stable()), and one exists only
+ * there. A vendor kernel may carry any of them as a backport. The policy's
+ * era (6.8/6.9/6.17 rules) is derived from these; the finer boundaries are
+ * asked for one by one (s2mt_kernel_has()). Values are stable: new ones go
+ * at the end.
  */
 enum s2mt_kfeature {
-	S2MT_KF_MTE_SHARED, /* MTE VMs accept VM_SHARED memory */
-	S2MT_KF_USER_MEMORY2, /* KVM_SET_USER_MEMORY_REGION2, cap 231 */
-	S2MT_KF_NORMAL_NC, /* stage-2 Normal-NC for VM_ALLOW_ANY_UNCACHED */
-	S2MT_KF_NVGRACE_GPU, /* the nvgrace-gpu-vfio-pci driver */
-	S2MT_KF_IPA_52_LPA2, /* 52-bit IPA spaces with FEAT_LPA2 */
-	S2MT_KF_ANON_MTE_FIX, /* VM_MTE_ALLOWED no longer on every
-				 MAP_ANONYMOUS mapping (hugetlb) */
-	S2MT_KF_HUGETLB_MTE, /* hugetlbfs VMAs get VM_MTE_ALLOWED */
-	S2MT_KF_CACHEABLE_PFNMAP, /* cacheable PFNMAP with FWB+DIC, cap 243 */
+	/* 6.2: KVM accepts VM_SHARED memory in MTE VMs, and memslot
+	 * registration requires VM_MTE_ALLOWED instead (before: only
+	 * VM_SHARED was refused there; K6, M3). */
+	S2MT_KF_MTE_SHARED,
+	S2MT_KF_USER_MEMORY2, /* 6.8: KVM_SET_USER_MEMORY_REGION2, cap 231 */
+	/* 6.9: stage-2 Normal-NC for VM_ALLOW_ANY_UNCACHED, and vfio-pci
+	 * setting that flag on BAR mmaps (K2, H4) */
+	S2MT_KF_NORMAL_NC,
+	S2MT_KF_NVGRACE_GPU, /* 6.9: the nvgrace-gpu-vfio-pci driver (H4) */
+	/* 6.8: KVM_CAP_ARM_VM_IPA_SIZE up to 52 with FEAT_LPA2 and 4K pages
+	 * (before: capped at 48; A2) */
+	S2MT_KF_IPA_52_LPA2,
+	/* Stable only (6.1.130, 6.6.80, 6.12.17; never mainline):
+	 * MAP_ANONYMOUS|MAP_HUGETLB no longer gets VM_MTE_ALLOWED (H2, K6) */
+	S2MT_KF_ANON_MTE_FIX,
+	S2MT_KF_HUGETLB_MTE, /* 6.13: hugetlb VMAs get VM_MTE_ALLOWED (H2) */
+	/* 6.17: cacheable PFNMAP with FWB+DIC, capability 243 (K1, K2, C1) */
+	S2MT_KF_CACHEABLE_PFNMAP,
+	/* 6.14 (stable 6.12.16, 6.13.4): nvgrace-gpu drives parts without the
+	 * uncached resmem carve-out (Grace Blackwell; H4) */
+	S2MT_KF_NVGRACE_NO_RESMEM,
 	S2MT_KF_COUNT_,
 };
 #define S2MT_KF_BIT(f) (1u << (f))
 
+/* The oldest kernel the model describes: Debian 12's 6.1, the oldest one
+ * the conformance runner holds the model to. */
+#define S2MT_KERNEL_MIN_MAJOR 6
+#define S2MT_KERNEL_MIN_MINOR 1
+
 struct s2mt_kernel {
 	char release[65]; /* as given: "6.17.0-1001-nvidia" */
-	unsigned major, minor, patch;
+	unsigned major, minor, patch; /* patch 0 when not given */
 	uint32_t backports; /* S2MT_KF_BIT()s carried on top of mainline */
 };
 
-/* Parses what `uname -r` prints: "6.12", "6.17.0-1001-nvidia",
- * "7.2.13+deb14-cloud-arm64". 0, or -EINVAL with one sentence in err. */
+/*
+ * Parses what `uname -r` prints: "6.12", "6.17.0-1001-nvidia",
+ * "7.2.13+deb14-cloud-arm64", "6.8.0-rc3": X.Y or X.Y.Z, then nothing or a
+ * suffix that starts with '-' or '+'. The suffix is kept in release but
+ * means nothing to the model (an -rc has its release's features; a
+ * distribution's ABI number such as Debian 12's "6.1.0-28" is not the
+ * stable patch level). Versions older than 6.1 are refused. 0 with no
+ * backports, or -EINVAL with one sentence in err (err may be NULL).
+ */
 int s2mt_kernel_parse(const char *release, struct s2mt_kernel *k, char *err,
 		      size_t errlen);
-/* Adds a backport by name ("cacheable-pfnmap", ...). 0, or -EINVAL with
- * one sentence in err (unknown name, already mainline, or a backport that
- * needs another this kernel lacks). */
+/*
+ * Adds a backport by name ("cacheable-pfnmap", ...). 0, or -EINVAL with one
+ * sentence in err and k unchanged: an unknown name (the message lists the
+ * known ones), a change this kernel already has (mainline or stable), a
+ * name given twice, a change that needs another this kernel lacks (add that
+ * one first; s2mt_kernel_feature_requires()), or anon-mte-fix on a kernel
+ * with hugetlb-mte, which supersedes it.
+ */
 int s2mt_kernel_add_backport(struct s2mt_kernel *k, const char *name,
 			     char *err, size_t errlen);
+/* The feature of a name (case-sensitive), or -EINVAL. */
+int s2mt_kernel_feature_find(const char *name);
 const char *s2mt_kernel_feature_name(unsigned f); /* "cacheable-pfnmap" */
 const char *s2mt_kernel_feature_title(unsigned f); /* one line */
+/* The mainline release that brought f; 0.0 for a stable-only change (and
+ * for an unknown f). */
 void s2mt_kernel_feature_since(unsigned f, unsigned *major, unsigned *minor);
+/* Whether the major.minor stable branch took f before its mainline
+ * release did, and at which patch level (*patch may be NULL). */
+bool s2mt_kernel_feature_stable(unsigned f, unsigned major, unsigned minor,
+				unsigned *patch);
+/* The features f needs (S2MT_KF_BIT()s): a backport of f is refused on a
+ * kernel without them. */
+uint32_t s2mt_kernel_feature_requires(unsigned f);
+/* Mainline since, a stable branch at or after its patch level, or a
+ * backport. */
 bool s2mt_kernel_has(const struct s2mt_kernel *k, unsigned f);
 /* The policy era: 6.17 with cacheable PFNMAP, 6.9 with Normal-NC, else
  * 6.8. */
 unsigned s2mt_kernel_era(const struct s2mt_kernel *k);
-/* The representative kernel of an era (6.8.0, 6.9.0, 6.17.0). */
+/* The representative kernel of an era: 6.8.0, 6.9.0, 6.17.0 (release text
+ * "6.8", "6.9", "6.17"), no backports; all zero for an unknown era. */
 void s2mt_kernel_of_era(unsigned era, struct s2mt_kernel *k);
-/* "6.17.0-1001-nvidia (+cacheable-pfnmap)" */
+/* "6.17.0-1001-nvidia (+cacheable-pfnmap)", "6.8 (+normal-nc,
+ * +nvgrace-gpu)". The length written (always NUL-terminated). */
 size_t s2mt_kernel_describe(const struct s2mt_kernel *k, char *buf,
 			    size_t len);
 
@@ -205,7 +253,8 @@ struct s2mt_host {
 	struct s2mt_host_caps caps;
 	unsigned pa_bits; /* 48: the model's physical map */
 	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE: the preset's PARange,
-			       capped at 48, or 52 with FEAT_LPA2 from 6.9 */
+			       capped at 48, or at 52 with FEAT_LPA2 when the
+			       kernel has S2MT_KF_IPA_52_LPA2 (6.8) */
 	struct s2mt_phys_region regions[S2MT_MAX_REGIONS];
 	size_t nr_regions;
 	struct s2mt_device devices[S2MT_MAX_DEVICES];
@@ -224,17 +273,21 @@ struct s2mt_host {
  *   fwb-no-dic    FWB but CTR_EL0.DIC = 0
  *   qemu-max      FWB, IDC = 0, DIC = 0, MTE, 52-bit PA with FEAT_LPA2
  *                 (QEMU 7.2 -cpu max)
- * The host gets ram_size bytes of RAM at S2MT_HOST_RAM_BASE.
+ * The host gets ram_size bytes of RAM at S2MT_HOST_RAM_BASE and the era's
+ * representative kernel (s2mt_kernel_of_era(): 6.8.0, 6.9.0 or 6.17.0,
+ * which decides the finer boundaries too: 6.8.0 has no nvgrace-gpu driver).
  * 0, or -EINVAL for an unknown preset or era.
  */
 int s2mt_host_init(struct s2mt_host *host, const char *preset, unsigned era,
 		   uint64_t ram_size);
-/* Explicit features ("custom" preset). */
+/* Explicit features ("custom" preset: 48-bit PA, no FEAT_LPA2). */
 int s2mt_host_init_caps(struct s2mt_host *host,
 			const struct s2mt_host_caps *caps, unsigned era,
 			uint64_t ram_size);
-/* Sets the host's kernel (and so its era and IPA limit); before any
- * device is added. 0, or -EINVAL. */
+/* Sets the host's kernel, and with it the era (s2mt_kernel_era()) and the
+ * IPA limit. Only on a fresh host: before any device is added and before
+ * any RAM is mapped. 0, or -EINVAL with the reason in why (a kernel older
+ * than 6.1 or with unknown backport bits, or a host already in use). */
 int s2mt_host_set_kernel(struct s2mt_host *host, const struct s2mt_kernel *k);
 /* Names of the presets, NULL-terminated. */
 extern const char *const s2mt_host_presets[];
@@ -251,7 +304,8 @@ bool s2mt_host_pfn_is_map_memory(const struct s2mt_host *host, uint64_t pa);
  * least 4 KiB, or 0), placed naturally aligned in the MMIO window; flags per
  * BAR. An nvgrace-gpu device with usemem (cacheable, 1 GiB aligned in the
  * device-memory window) and resmem (0 for the Blackwell variant without it).
- * Both return the device index (>= 0) or a negative errno.
+ * Both return the device index (>= 0) or a negative errno; an nvgrace-gpu
+ * device on a kernel without the driver (S2MT_KF_NVGRACE_GPU) is -ENODEV.
  */
 struct s2mt_bar_spec {
 	uint64_t size;
@@ -431,7 +485,20 @@ struct s2mt_memslot {
 	uint64_t *dirty_bitmap; /* one bit per page while logging */
 };
 
-/* A recorded cache-maintenance operation (K5). */
+/*
+ * Running out of host memory in the middle of a change the model cannot
+ * undo (a CMO record, a table page for an unmap that splits a block) ends
+ * in this handler, which must not return. The default prints what ran out
+ * and how many bytes it asked for, then aborts; a tool sets its own to
+ * exit with a status of its own. Calls that can fail cleanly return
+ * -ENOMEM instead and change nothing.
+ */
+typedef void (*s2mt_oom_fn)(const char *what, size_t bytes);
+void s2mt_set_oom_handler(s2mt_oom_fn fn);
+void s2mt_oom(const char *what, size_t bytes) __attribute__((noreturn));
+
+/* A recorded cache-maintenance operation (K5). Records of one kind that
+ * continue each other (the next PA, the same outcome) are kept as one. */
 enum s2mt_cmo_kind {
 	S2MT_CMO_DCLEAN, /* D-cache clean+invalidate to PoC */
 	S2MT_CMO_IINVAL, /* I-cache invalidate to PoU */
@@ -443,9 +510,13 @@ struct s2mt_cmo {
 };
 
 struct s2mt_vm_stats {
+	/* faults: stage-2 faults taken, whatever their outcome; spurious
+	 * ones (already mapped with the permission) are among them. */
 	uint64_t faults, mapped, spurious, perm_relaxed, mmio_exits, efaults,
 		injected_aborts, retries;
-	uint64_t tlbi_ipa, tlbi_vmid;
+	/* tlbi_range: one invalidation of a whole range, as KVM issues after
+	 * write-protecting a memslot (K7). */
+	uint64_t tlbi_ipa, tlbi_vmid, tlbi_range;
 	uint64_t dclean_bytes, iinval_bytes, cmo_impossible_bytes;
 	uint64_t leaves_by_level[4];
 	uint64_t invalidations; /* MMU-notifier calls that unmapped */
@@ -471,10 +542,13 @@ struct s2mt_vm {
 	struct s2mt_pgt pgt;
 	uint64_t mmu_invalidate_seq;
 	struct s2mt_vm_stats stats;
-	struct s2mt_cmo *cmos; /* every CMO, in order */
+	struct s2mt_cmo *cmos; /* every CMO, in order (coalesced) */
 	size_t nr_cmos, cap_cmos;
-	struct s2mt_unclean_leaf *unclean;
+	size_t last_cmo[2]; /* index + 1 of the latest record per kind */
+	struct s2mt_unclean_leaf *unclean; /* coalesced likewise */
 	size_t nr_unclean, cap_unclean;
+	void *table_pool; /* table pages, allocated in chunks (kvm.c) */
+	uint64_t table_pages, table_pages_peak; /* stage-2 table pages held */
 	s2mt_fault_race_fn race;
 	void *race_arg;
 	uint64_t last_dclean_pa, last_dclean_size; /* for Z3 */
@@ -546,6 +620,39 @@ struct s2mt_fault {
 int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			struct s2mt_fault *out);
 
+/*
+ * A vCPU touching every page of [ipa, ipa+size) in address order with one
+ * kind of access. A page that stage 2 already maps with the permission
+ * does not fault (a TLB walk finds it); every other page takes the fault
+ * path of s2mt_vm_guest_abort(). The touch stops at the first fault that
+ * does not end in a mapping (an MMIO exit, -EFAULT, an injected abort):
+ * the vCPU does not get past it. Runs of faults that the kernel would
+ * resolve alike (4 KiB leaves of one VMA and memslot, one policy answer)
+ * are resolved together; the table, the counts, the CMO record and the
+ * dirty bitmap come out exactly as faulting page by page would leave them
+ * (tests/test_touch.c holds the two against each other).
+ *
+ * t accumulates over calls (zero it before the first), so a long range can
+ * be touched in pieces. Returns 0, or the stopping fault's error (as
+ * s2mt_vm_guest_abort), or -ENOMEM when a table page could not be had
+ * (then t->stopped is set and the table is as before that fault).
+ */
+struct s2mt_touch {
+	uint64_t pages; /* pages touched */
+	uint64_t hits; /* ... that stage 2 already mapped: no fault */
+	uint64_t faults, mapped, relaxed; /* faults taken; their outcomes */
+	bool has_first;
+	struct s2mt_fault first; /* the first fault, with its reason */
+	bool stopped;
+	struct s2mt_fault stop; /* the fault the vCPU did not get past */
+	uint64_t stop_ipa;
+};
+int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
+		  unsigned access, struct s2mt_touch *t);
+
+/* Bytes of stage-2 table pages the VM holds now (start tables included). */
+uint64_t s2mt_vm_table_bytes(const struct s2mt_vm *vm);
+
 /* ------------------------------------------------------------------ */
 /* The memory-type query (D5) and the hazard checker (Z1-Z8)           */
 /* ------------------------------------------------------------------ */
@@ -612,5 +719,11 @@ struct s2mt_query_entry {
 int s2mt_vm_query(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 		  struct s2mt_s1attr guest_s1, struct s2mt_query_entry *out,
 		  size_t max, size_t *nr);
+/* The same with the hazards already found (s2mt_check_hazards()), for a
+ * caller that queries many ranges of one state. */
+int s2mt_vm_query_hazards(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
+			  struct s2mt_s1attr guest_s1,
+			  const struct s2mt_hazard *hz, size_t nr_hz,
+			  struct s2mt_query_entry *out, size_t max, size_t *nr);
 
 #endif /* S2MT_MODEL_H */

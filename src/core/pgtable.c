@@ -276,6 +276,7 @@ struct walk {
 	bool new_cacheable;
 	unsigned min_leaf_level; /* OP_MAP: the largest leaf allowed */
 	unsigned perm; /* OP_RELAX/OP_RESTRICT */
+	bool defer_tlbi; /* OP_RESTRICT: the caller invalidates the range */
 	size_t need; /* dry: table pages needed */
 	struct s2mt_memcache mc;
 	int err;
@@ -602,7 +603,8 @@ static void visit_perms(struct walk *w, uint64_t *ptep, uint64_t old,
 	if ((new_perm & ~perm & S2MT_PROT_X) && !pgt->cfg.dic)
 		iinval(pgt, old & S2MT_PTE_ADDR_MASK & ~(size - 1), size);
 	store(pgt, ptep, ipa, level, desc_with_perm(old, new_perm));
-	tlbi(pgt, ipa, size, level);
+	if (!w->defer_tlbi)
+		tlbi(pgt, ipa, size, level);
 }
 
 /* OP_MAP at level 3 into empty entries with no hooks to run: the bulk
@@ -843,13 +845,14 @@ int s2mt_pgt_unmap(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
 }
 
 static int change_perms(struct s2mt_pgt *pgt, enum walk_op op, uint64_t ipa,
-			uint64_t size, unsigned perm)
+			uint64_t size, unsigned perm, bool defer_tlbi)
 {
 	struct walk w = { .pgt = pgt,
 			  .op = op,
 			  .start = ipa,
 			  .end = ipa + size,
-			  .perm = perm };
+			  .perm = perm,
+			  .defer_tlbi = defer_tlbi };
 	int err = check_range(pgt, ipa, size);
 
 	if (err)
@@ -864,13 +867,18 @@ static int change_perms(struct s2mt_pgt *pgt, enum walk_op op, uint64_t ipa,
 int s2mt_pgt_relax_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 			 unsigned perm)
 {
-	return change_perms(pgt, OP_RELAX, ipa, size, perm);
+	return change_perms(pgt, OP_RELAX, ipa, size, perm, false);
 }
 
 int s2mt_pgt_restrict_perms(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 			    unsigned perm)
 {
-	return change_perms(pgt, OP_RESTRICT, ipa, size, perm);
+	return change_perms(pgt, OP_RESTRICT, ipa, size, perm, false);
+}
+
+int s2mt_pgt_wrprotect(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
+{
+	return change_perms(pgt, OP_RESTRICT, ipa, size, S2MT_PROT_W, true);
 }
 
 /* Any environment: one call to phys_to_virt per level. */

@@ -32,7 +32,28 @@ static void set_why(char *why, const char **rulep, const char *rule,
 #define VM_WHY(vm, id, ...) set_why((vm)->why, &(vm)->rule, id, __VA_ARGS__)
 #define KVM_WHY(kvm, id, ...) set_why((kvm)->why, &(kvm)->rule, id, __VA_ARGS__)
 
-static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
+static void default_oom(const char *what, size_t bytes)
+{
+	fprintf(stderr, "s2mt model: out of memory: %s needed %zu more bytes\n",
+		what, bytes);
+	abort();
+}
+
+static s2mt_oom_fn oom_handler = default_oom;
+
+void s2mt_set_oom_handler(s2mt_oom_fn fn)
+{
+	oom_handler = fn ? fn : default_oom;
+}
+
+void s2mt_oom(const char *what, size_t bytes)
+{
+	oom_handler(what, bytes);
+	abort(); /* a handler must not return */
+}
+
+/* Room for need elements, or NULL (arr untouched) when the host has none. */
+static void *try_grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap = *cap ? *cap : 8;
 	void *p;
@@ -43,8 +64,19 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 		ncap *= 2;
 	p = realloc(arr, ncap * elem);
 	if (!p)
-		abort(); /* the model cannot continue half-updated */
+		return NULL;
 	*cap = ncap;
+	return p;
+}
+
+/* For records the model cannot do without once the change is under way. */
+static void *grow(void *arr, size_t *cap, size_t need, size_t elem,
+		  const char *what)
+{
+	void *p = try_grow(arr, cap, need, elem);
+
+	if (!p)
+		s2mt_oom(what, need * elem);
 	return p;
 }
 
@@ -52,22 +84,101 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 /* The environment of the VM's stage-2 table                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Table pages come from 2 MiB chunks with a free list: one malloc'd,
+ * 4 KiB-aligned page per table costs about twice its size in the host's
+ * allocator, and a 96 GiB guest mapped at 4 KiB needs 49,000 of them.
+ */
+#define POOL_CHUNK_PAGES 512u
+
+struct table_pool {
+	void **chunks;
+	size_t nr_chunks, cap_chunks;
+	size_t chunk_used; /* pages handed out of the newest chunk */
+	void *free_list; /* freed pages, linked through their first word */
+};
+
+static void *pool_alloc(struct table_pool *pool)
+{
+	void *page;
+
+	if (pool->free_list) {
+		page = pool->free_list;
+		pool->free_list = *(void **)page;
+		memset(page, 0, PAGE_SIZE);
+		return page;
+	}
+	if (!pool->nr_chunks || pool->chunk_used == POOL_CHUNK_PAGES) {
+		void **chunks =
+			try_grow(pool->chunks, &pool->cap_chunks,
+				 pool->nr_chunks + 1, sizeof(*pool->chunks));
+		void *chunk;
+
+		if (!chunks)
+			return NULL;
+		pool->chunks = chunks;
+		/* calloc of a large block comes from fresh, zeroed pages. */
+		chunk = aligned_alloc(PAGE_SIZE,
+				      (size_t)POOL_CHUNK_PAGES * PAGE_SIZE);
+		if (!chunk)
+			return NULL;
+		memset(chunk, 0, (size_t)POOL_CHUNK_PAGES * PAGE_SIZE);
+		pool->chunks[pool->nr_chunks++] = chunk;
+		pool->chunk_used = 0;
+	}
+	page = (char *)pool->chunks[pool->nr_chunks - 1] +
+		pool->chunk_used++ * PAGE_SIZE;
+	return page;
+}
+
+static void pool_destroy(struct table_pool *pool)
+{
+	for (size_t i = 0; i < pool->nr_chunks; i++)
+		free(pool->chunks[i]);
+	free(pool->chunks);
+	free(pool);
+}
+
 static void *env_zalloc(void *ctx, unsigned nr)
 {
+	struct s2mt_vm *vm = ctx;
 	size_t bytes = (size_t)nr * PAGE_SIZE;
-	void *p = aligned_alloc(bytes, bytes);
+	void *p;
 
-	(void)ctx;
-	if (p)
-		memset(p, 0, bytes);
+	if (nr == 1 && vm->table_pool) {
+		p = pool_alloc(vm->table_pool);
+	} else {
+		/* Concatenated start tables: once per VM. */
+		p = aligned_alloc(bytes, bytes);
+		if (p)
+			memset(p, 0, bytes);
+	}
+	if (p) {
+		vm->table_pages += nr;
+		if (vm->table_pages > vm->table_pages_peak)
+			vm->table_pages_peak = vm->table_pages;
+	}
 	return p;
 }
 
 static void env_free(void *ctx, void *va, unsigned nr)
 {
-	(void)ctx;
-	(void)nr;
+	struct s2mt_vm *vm = ctx;
+
+	vm->table_pages -= nr;
+	if (nr == 1 && vm->table_pool) {
+		struct table_pool *pool = vm->table_pool;
+
+		*(void **)va = pool->free_list;
+		pool->free_list = va;
+		return;
+	}
 	free(va);
+}
+
+uint64_t s2mt_vm_table_bytes(const struct s2mt_vm *vm)
+{
+	return vm->table_pages * PAGE_SIZE;
 }
 
 /* Table pages are identity-mapped: their "PA" is their host address. */
@@ -112,17 +223,30 @@ static bool has_kernel_va(const struct s2mt_host *host, uint64_t pa,
 	return r && r->kind == S2MT_PHYS_RAM && pa + size <= r->base + r->size;
 }
 
+/* One record per run: a fault-by-fault touch of 96 GiB on a host without
+ * FWB cleans 25 million pages, each right after the one before. */
 static void record_cmo(struct s2mt_vm *vm, unsigned kind, uint64_t pa,
 		       uint64_t size, bool impossible)
 {
+	size_t last = vm->last_cmo[kind];
+
+	if (last) {
+		struct s2mt_cmo *c = &vm->cmos[last - 1];
+
+		if (c->impossible == impossible && c->pa + c->size == pa) {
+			c->size += size;
+			return;
+		}
+	}
 	vm->cmos = grow(vm->cmos, &vm->cap_cmos, vm->nr_cmos + 1,
-			sizeof(*vm->cmos));
+			sizeof(*vm->cmos), "the cache-maintenance record");
 	vm->cmos[vm->nr_cmos++] = (struct s2mt_cmo){
 		.kind = (uint8_t)kind,
 		.impossible = impossible,
 		.pa = pa,
 		.size = size,
 	};
+	vm->last_cmo[kind] = vm->nr_cmos;
 }
 
 static void env_dclean(void *ctx, uint64_t pa, uint64_t size)
@@ -168,11 +292,12 @@ static void env_pte_store(void *ctx, uint64_t ipa, unsigned level, uint64_t old,
 	struct s2mt_leaf leaf;
 	struct s2mt_prot prot;
 
-	(void)old;
 	if (!desc_leaf(new, level))
 		return;
-	s2mt_leaf_decode(new, level, ipa, &leaf);
 	vm->stats.leaves_by_level[level]++;
+	if (vm->pgt.cfg.fwb)
+		return; /* Z3 needs no record: nothing is cleaned with FWB */
+	s2mt_leaf_decode(new, level, ipa, &leaf);
 	prot = s2mt_leaf_prot(&leaf, vm->pgt.cfg.fwb);
 	prot.type = S2MT_MT_RAW;
 	prot.memattr = leaf.memattr;
@@ -185,8 +310,19 @@ static void env_pte_store(void *ctx, uint64_t ipa, unsigned level, uint64_t old,
 	if (!(vm->last_dclean_done && vm->last_dclean_pa <= leaf.pa &&
 	      vm->last_dclean_pa + vm->last_dclean_size >=
 		      leaf.pa + leaf.size)) {
+		struct s2mt_unclean_leaf *u = vm->nr_unclean
+			? &vm->unclean[vm->nr_unclean - 1]
+			: NULL;
+
+		vm->last_dclean_done = false;
+		if (u && u->ipa + u->size == leaf.ipa &&
+		    u->pa + u->size == leaf.pa) {
+			u->size += leaf.size;
+			return;
+		}
 		vm->unclean = grow(vm->unclean, &vm->cap_unclean,
-				   vm->nr_unclean + 1, sizeof(*vm->unclean));
+				   vm->nr_unclean + 1, sizeof(*vm->unclean),
+				   "the record of uncleaned leaves");
 		vm->unclean[vm->nr_unclean++] = (struct s2mt_unclean_leaf){
 			.ipa = leaf.ipa,
 			.size = leaf.size,
@@ -308,6 +444,11 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -S2MT_ENOMEM;
+	vm->table_pool = calloc(1, sizeof(struct table_pool));
+	if (!vm->table_pool) {
+		free(vm);
+		return -S2MT_ENOMEM;
+	}
 	vm->kvm = kvm;
 	vm->ipa_bits = ipa;
 	cfg = (struct s2mt_pgt_cfg){
@@ -321,6 +462,7 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 	err = s2mt_pgt_init(&vm->pgt, &cfg, &vm_env_ops, vm);
 	if (err) {
 		KVM_WHY(kvm, "A2", "%s", vm->pgt.why);
+		pool_destroy(vm->table_pool);
 		free(vm);
 		return err;
 	}
@@ -329,6 +471,7 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 		&(struct s2mt_mm_notifier){ mmu_notifier_invalidate, vm });
 	if (err) {
 		s2mt_pgt_destroy(&vm->pgt);
+		pool_destroy(vm->table_pool);
 		free(vm);
 		KVM_WHY(kvm, "model", "model: too many MMU notifiers");
 		return err;
@@ -345,6 +488,7 @@ void s2mt_vm_destroy(struct s2mt_vm *vm)
 
 	s2mt_mm_unregister_notifier(kvm->mm, vm);
 	s2mt_pgt_destroy(&vm->pgt);
+	pool_destroy(vm->table_pool);
 	for (size_t i = 0; i < vm->nr_slots; i++)
 		free(vm->slots[i].dirty_bitmap);
 	free(vm->slots);
@@ -450,12 +594,22 @@ static bool overlaps_other(const struct s2mt_vm *vm, uint32_t id, uint64_t gpa,
 	return false;
 }
 
+/* An unmap only needs a page when it splits a block it partly covers. */
 static void unmap_ipa(struct s2mt_vm *vm, uint64_t ipa, uint64_t size)
 {
-	int err = s2mt_pgt_unmap(&vm->pgt, ipa, size);
+	if (s2mt_pgt_unmap(&vm->pgt, ipa, size))
+		s2mt_oom("a stage-2 table page to split a block on unmap",
+			 PAGE_SIZE);
+}
 
-	if (err)
-		abort(); /* host allocation failure: nothing sane to do */
+/* K7: write-protect a range, then invalidate it once, as KVM's
+ * stage2_wp_range() callers flush the memslot after the walk. */
+static void wrprotect_range(struct s2mt_vm *vm, uint64_t ipa, uint64_t size)
+{
+	if (s2mt_pgt_wrprotect(&vm->pgt, ipa, size))
+		s2mt_oom("a stage-2 table page to split a block when "
+			 "write-protecting",
+			 PAGE_SIZE);
 }
 
 enum change { CREATE, DELETE, MOVE, FLAGS_ONLY };
@@ -513,7 +667,7 @@ static bool set_logging(struct s2mt_memslot *s, uint32_t flags, uint64_t npages)
 	if (on && !s->dirty_bitmap) {
 		s->dirty_bitmap = calloc((npages + 63) / 64, 8);
 		if (!s->dirty_bitmap)
-			abort();
+			s2mt_oom("a dirty bitmap", (npages + 63) / 64 * 8);
 		return true;
 	}
 	if (!on) {
@@ -629,6 +783,19 @@ static int set_memory_region(struct s2mt_vm *vm,
 			   mem->userspace_addr, mem->flags);
 	if (err)
 		return err;
+	if (change == CREATE) {
+		struct s2mt_memslot *slots =
+			try_grow(vm->slots, &vm->cap_slots, vm->nr_slots + 1,
+				 sizeof(*vm->slots));
+
+		if (!slots) {
+			VM_WHY(vm, "M4",
+			       "M4: no memory for another memslot; nothing "
+			       "changed");
+			return -S2MT_ENOMEM;
+		}
+		vm->slots = slots;
+	}
 
 	/* Commit: nothing below can fail (M4). */
 	switch (change) {
@@ -651,8 +818,9 @@ static int set_memory_region(struct s2mt_vm *vm,
 
 		if (s.flags & KVM_MEM_LOG_DIRTY_PAGES)
 			s.dirty_bitmap = calloc((npages + 63) / 64, 8);
-		vm->slots = grow(vm->slots, &vm->cap_slots, vm->nr_slots + 1,
-				 sizeof(*vm->slots));
+		if (s.flags & KVM_MEM_LOG_DIRTY_PAGES && !s.dirty_bitmap)
+			s2mt_oom("a dirty bitmap", (npages + 63) / 64 * 8);
+		/* Room was made before the commit. */
 		vm->slots[vm->nr_slots++] = s;
 		sort_slots(vm);
 		VM_WHY(vm, "M3", "M3: slot %u created", mem->slot);
@@ -670,10 +838,10 @@ static int set_memory_region(struct s2mt_vm *vm,
 		break;
 	case FLAGS_ONLY:
 		/* K7: logging starts by write-protecting the slot. */
-		if (set_logging(old, mem->flags, npages) &&
-		    s2mt_pgt_restrict_perms(&vm->pgt, old->gpa, old->size,
-					    S2MT_PROT_W))
-			abort();
+		if (set_logging(old, mem->flags, npages)) {
+			wrprotect_range(vm, old->gpa, old->size);
+			vm->stats.tlbi_range++;
+		}
 		old->flags = mem->flags;
 		VM_WHY(vm, "K7", "K7: slot %u flags now %#x", mem->slot,
 		       mem->flags);
@@ -706,6 +874,7 @@ int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot, uint64_t *bitmap)
 {
 	struct s2mt_memslot *s = slot_by_id(vm, slot);
 	uint64_t npages, words;
+	bool flush = false;
 
 	/* kvm_get_dirty_log_protect(): no slot, or not logging: -ENOENT. */
 	if ((slot >> 16) >= 1 || (uint16_t)slot >= S2MT_KVM_USER_MEM_SLOTS) {
@@ -723,14 +892,29 @@ int s2mt_vm_get_dirty_log(struct s2mt_vm *vm, uint32_t slot, uint64_t *bitmap)
 	npages = s->size / PAGE_SIZE;
 	words = (npages + 63) / 64;
 	memcpy(bitmap, s->dirty_bitmap, words * 8);
-	for (uint64_t i = 0; i < npages; i++)
-		if (s->dirty_bitmap[i / 64] & (1ULL << (i % 64))) {
-			/* K7: write-protect again to catch the next write. */
-			if (s2mt_pgt_restrict_perms(&vm->pgt,
-						    s->gpa + i * PAGE_SIZE,
-						    PAGE_SIZE, S2MT_PROT_W))
-				abort();
+	/* K7: write-protect the dirty pages again to catch the next write,
+	 * run by run, then flush the memslot's range once
+	 * (kvm_get_dirty_log_protect()). */
+	for (uint64_t i = 0; i < npages;) {
+		uint64_t j = i;
+
+		if (!s->dirty_bitmap[i / 64]) {
+			i = (i / 64 + 1) * 64;
+			continue;
 		}
+		while (j < npages && (s->dirty_bitmap[j / 64] >> (j % 64) & 1))
+			j++;
+		if (j > i) {
+			wrprotect_range(vm, s->gpa + i * PAGE_SIZE,
+					(j - i) * PAGE_SIZE);
+			flush = true;
+			i = j;
+		} else {
+			i++;
+		}
+	}
+	if (flush)
+		vm->stats.tlbi_range++;
 	memset(s->dirty_bitmap, 0, words * 8);
 	return 0;
 }
@@ -1076,4 +1260,239 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		mark_dirty(slot, ipa);
 	out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
+}
+
+/* ------------------------------------------------------------------ */
+/* A vCPU touching a range                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * K4 gives every fault of this VMA and slot a 4 KiB leaf wherever it lands:
+ * dirty logging forces pages; anonymous 4 KiB memory has neither a huge
+ * page size nor a THP to upgrade to; a PFNMAP whose HVA and PA differ
+ * modulo 2 MiB can have no block (and so no 1 GiB one either).
+ */
+static bool always_page_sized(const struct s2mt_memslot *slot,
+			      const struct s2mt_vma *vma)
+{
+	if (slot->flags & KVM_MEM_LOG_DIRTY_PAGES)
+		return true;
+	if (vma->flags & S2MT_VM_PFNMAP)
+		return ((vma->pa - vma->start) & (S2MT_SIZE_2M - 1)) != 0;
+	if (vma->flags & S2MT_VM_HUGETLB)
+		return false;
+	return vma->backing == S2MT_BACK_ANON;
+}
+
+static void mark_dirty_range(const struct s2mt_memslot *s, uint64_t ipa,
+			     uint64_t size)
+{
+	uint64_t first, last;
+
+	if (!s->dirty_bitmap)
+		return;
+	first = (ipa - s->gpa) / PAGE_SIZE;
+	last = first + size / PAGE_SIZE; /* exclusive */
+	while (first < last && first % 64) {
+		s->dirty_bitmap[first / 64] |= 1ULL << (first % 64);
+		first++;
+	}
+	while (first + 64 <= last) {
+		s->dirty_bitmap[first / 64] = ~0ULL;
+		first += 64;
+	}
+	while (first < last) {
+		s->dirty_bitmap[first / 64] |= 1ULL << (first % 64);
+		first++;
+	}
+}
+
+enum run_kind {
+	RUN_GAP, /* nothing mapped: map faults */
+	RUN_HIT, /* mapped with the permission: no fault */
+	RUN_RELAX, /* 4 KiB leaves without the permission: permission faults */
+	RUN_OTHER, /* a block without the permission: one fault decides */
+};
+
+struct scan {
+	uint64_t start; /* the page being touched */
+	unsigned access;
+	bool seen;
+	unsigned kind; /* enum run_kind */
+	uint64_t next; /* where the run ends */
+};
+
+static int scan_visit(const struct s2mt_walk_entry *e, void *arg)
+{
+	struct scan *sc = arg;
+	struct s2mt_leaf leaf;
+	unsigned kind;
+
+	s2mt_leaf_decode(e->desc, e->level, e->ipa, &leaf);
+	if (access_allowed(&leaf, sc->access))
+		kind = RUN_HIT;
+	else
+		kind = e->level == 3 ? RUN_RELAX : RUN_OTHER;
+	if (!sc->seen) {
+		sc->seen = true;
+		if (e->ipa > sc->start) {
+			sc->kind = RUN_GAP;
+			sc->next = e->ipa;
+			return 1;
+		}
+		sc->kind = kind;
+		sc->next = e->ipa + e->size;
+		return kind == RUN_OTHER;
+	}
+	if (e->ipa != sc->next || kind != sc->kind)
+		return 1;
+	sc->next = e->ipa + e->size;
+	return 0;
+}
+
+/* What the pages from ipa on are, up to end: one run of a kind. */
+static void scan_run(const struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
+		     unsigned access, struct scan *sc)
+{
+	*sc = (struct scan){ .start = ipa, .access = access };
+	s2mt_pgt_walk(&vm->pgt, ipa, end - ipa, S2MT_WALK_LEAF, scan_visit, sc);
+	if (!sc->seen) {
+		sc->kind = RUN_GAP;
+		sc->next = end;
+	}
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * After the fault at ipa came out f (mapped or relaxed, a 4 KiB leaf),
+ * resolves the faults of the pages after it up to end that the kernel
+ * would resolve alike, all at once. Returns the pages done (0: none).
+ */
+static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
+			    const struct s2mt_fault *f, unsigned kind)
+{
+	const struct s2mt_memslot *slot;
+	const struct s2mt_vma *vma;
+	uint64_t from = ipa + PAGE_SIZE, hva, len;
+	int err;
+
+	if (vm->race || !f->has_leaf || f->leaf.size != PAGE_SIZE ||
+	    from >= end ||
+	    f->outcome !=
+		    (kind == RUN_GAP ? S2MT_FAULT_MAPPED
+				     : S2MT_FAULT_PERM_RELAXED))
+		return 0;
+	slot = s2mt_vm_find_slot(vm, ipa);
+	vma = s2mt_mm_find_vma(vm->kvm->mm, f->hva);
+	if (!slot || !vma || !always_page_sized(slot, vma))
+		return 0;
+	/* The same slot and VMA, so the same policy answer. */
+	end = min64(end, slot->gpa + slot->size);
+	end = min64(end, ipa + (vma->end - f->hva));
+	if (from >= end)
+		return 0;
+	len = end - from;
+	hva = f->hva + PAGE_SIZE;
+	if (kind == RUN_GAP)
+		err = s2mt_pgt_map(&vm->pgt, from, len,
+				   vma->pa + (hva - vma->start), f->policy.prot,
+				   PAGE_SIZE);
+	else
+		err = s2mt_pgt_relax_perms(&vm->pgt, from, len,
+					   f->policy.prot.perm);
+	if (err)
+		return 0; /* page by page finds the one that fails */
+	if (f->policy.prot.perm & S2MT_PROT_W)
+		mark_dirty_range(slot, from, len);
+	vm->stats.faults += len / PAGE_SIZE;
+	if (kind == RUN_GAP)
+		vm->stats.mapped += len / PAGE_SIZE;
+	else
+		vm->stats.perm_relaxed += len / PAGE_SIZE;
+	return len / PAGE_SIZE;
+}
+
+int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
+		  unsigned access, struct s2mt_touch *t)
+{
+	uint64_t p = ipa & ~(PAGE_SIZE - 1), end = ipa + size;
+	unsigned retries = 0;
+
+	if (end < ipa ||
+	    (access != S2MT_ACCESS_READ && access != S2MT_ACCESS_WRITE &&
+	     access != S2MT_ACCESS_EXEC)) {
+		VM_WHY(vm, "model",
+		       "model: a touch needs a range that does not wrap and "
+		       "a read, write or exec access");
+		return -S2MT_EINVAL;
+	}
+	if (t->stopped)
+		return t->stop.err;
+	while (p < end) {
+		struct s2mt_fault f;
+		struct scan sc;
+		uint64_t n;
+
+		/* The IPA space ends where the table does; a page beyond it
+		 * takes the fault path (an address size fault). */
+		if (p < vm->pgt.ipa_limit)
+			scan_run(vm, p, min64(end, vm->pgt.ipa_limit), access,
+				 &sc);
+		else
+			sc = (struct scan){ .kind = RUN_GAP, .next = end };
+		if (sc.kind == RUN_HIT) {
+			n = (min64(sc.next, end) - p) / PAGE_SIZE;
+			t->pages += n;
+			t->hits += n;
+			p = sc.next;
+			continue;
+		}
+		s2mt_vm_guest_abort(vm, p, access, &f);
+		t->faults++;
+		if (f.outcome == S2MT_FAULT_RETRY && ++retries < 16)
+			continue; /* the vCPU faults again on the same access */
+		retries = 0;
+		if (!t->has_first) {
+			t->has_first = true;
+			t->first = f;
+		}
+		if (f.outcome != S2MT_FAULT_MAPPED &&
+		    f.outcome != S2MT_FAULT_PERM_RELAXED) {
+			t->stopped = true;
+			t->stop = f;
+			t->stop_ipa = p;
+			t->pages++;
+			return f.err;
+		}
+		if (f.outcome == S2MT_FAULT_MAPPED)
+			t->mapped++;
+		else
+			t->relaxed++;
+		n = f.has_leaf
+			? (min64(f.leaf.ipa + f.leaf.size, end) - p) / PAGE_SIZE
+			: 1;
+		t->pages += n;
+		t->hits += n - 1;
+		if (sc.kind == RUN_GAP || sc.kind == RUN_RELAX) {
+			uint64_t done = batch_after(vm, p, min64(sc.next, end),
+						    &f, sc.kind);
+
+			t->pages += done;
+			t->faults += done;
+			if (sc.kind == RUN_GAP)
+				t->mapped += done;
+			else
+				t->relaxed += done;
+			p += (done + 1) * PAGE_SIZE;
+			if (!done && f.has_leaf)
+				p = f.leaf.ipa + f.leaf.size;
+			continue;
+		}
+		p = f.has_leaf ? f.leaf.ipa + f.leaf.size : p + PAGE_SIZE;
+	}
+	return 0;
 }

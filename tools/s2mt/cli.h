@@ -5,10 +5,14 @@
 
 #include <stdbool.h>
 
-/* Exit statuses: 0 all good, 1 hazard or failed expectation, 2 bad input. */
+/* Exit statuses: 0 all good, 1 a failing step, an error-grade hazard or a
+ * failed expectation, 2 bad input, 3 out of memory (the host ran out, or
+ * the story would need more than the host has: the message says how
+ * much). */
 #define S2MT_EXIT_OK 0
 #define S2MT_EXIT_FINDING 1
 #define S2MT_EXIT_USAGE 2
+#define S2MT_EXIT_OOM 3
 
 struct scenario;
 
@@ -28,6 +32,17 @@ struct run;
 /* Runs a loaded scenario in its own era; 0, or an exit status after
  * printing why the host could not be built. */
 int cli_run(const struct scenario *sc, struct run *r);
+/* The same in a given era, without the memory check. */
+int cli_run_era(const struct scenario *sc, unsigned era, struct run *r);
+
+/* resources.c: the model's out-of-memory handler for the command (prints
+ * what ran out, exits S2MT_EXIT_OOM); the memory a story would need at
+ * most against what the host has (0, or S2MT_EXIT_OOM after saying so);
+ * progress on stderr when it is a terminal. */
+void cli_install_oom_handler(void);
+int cli_check_memory(const struct scenario *sc, unsigned nr_runs);
+void cli_progress_begin(struct run *r, const char *what);
+void cli_progress_end(struct run *r);
 
 /* Prints "s2mt <cmd>: <msg>" to stderr and returns S2MT_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -60,6 +60,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	cli_install_oom_handler();
 	if (argc < 2) {
 		usage(stderr);
 		return S2MT_EXIT_USAGE;

@@ -184,7 +184,6 @@ static void print_layout(FILE *f, const struct run *r)
 static void report_text(FILE *f, const struct run *r)
 {
 	const struct scenario *sc = r->sc;
-	const struct s2mt_vm_stats *st = r->vm ? &r->vm->stats : NULL;
 	char caps[96];
 
 	caps_text(&r->host.caps, caps, sizeof(caps));
@@ -217,14 +216,23 @@ static void report_text(FILE *f, const struct run *r)
 	print_layout(f, r);
 
 	fprintf(f, "\nCounts\n");
-	if (st)
+	if (r->had_vm) {
+		const struct s2mt_vm_stats *st = &r->stats;
+
 		fprintf(f,
+			"  guest accesses: %llu pages touched, %llu of them "
+			"already mapped (no fault)\n"
 			"  stage-2 faults %llu (mapped %llu, permission %llu, "
 			"MMIO exits %llu, -EFAULT %llu, injected aborts %llu, "
 			"retries %llu)\n"
-			"  TLB invalidations %llu by IPA, %llu by VMID\n"
+			"  TLB invalidations %llu by IPA, %llu by range, %llu "
+			"by VMID\n"
 			"  cache maintenance: D-cache clean %llu B, I-cache "
-			"invalidate %llu B, impossible (no kernel VA) %llu B\n",
+			"invalidate %llu B, impossible (no kernel VA) %llu B\n"
+			"  stage-2 tables: %llu KiB at the end, %llu KiB at "
+			"most\n",
+			(unsigned long long)r->pages_touched,
+			(unsigned long long)r->pages_hit,
 			(unsigned long long)st->faults,
 			(unsigned long long)st->mapped,
 			(unsigned long long)st->perm_relaxed,
@@ -233,12 +241,16 @@ static void report_text(FILE *f, const struct run *r)
 			(unsigned long long)st->injected_aborts,
 			(unsigned long long)st->retries,
 			(unsigned long long)st->tlbi_ipa,
+			(unsigned long long)st->tlbi_range,
 			(unsigned long long)st->tlbi_vmid,
 			(unsigned long long)st->dclean_bytes,
 			(unsigned long long)st->iinval_bytes,
-			(unsigned long long)st->cmo_impossible_bytes);
-	else
+			(unsigned long long)st->cmo_impossible_bytes,
+			(unsigned long long)(r->table_bytes >> 10),
+			(unsigned long long)(r->table_bytes_peak >> 10));
+	} else {
 		fprintf(f, "  no VM was created\n");
+	}
 
 	fprintf(f, "\nHazards\n");
 	if (!r->nr_hazards)
@@ -394,24 +406,36 @@ static json_t *report_json(const struct run *r)
 		json_array_append_new(layout, o);
 	}
 	json_object_set_new(root, "layout", layout);
-	counts = r->vm
-		? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			    "s:I, s:I, s:I, s:I}",
-			    "faults", (json_int_t)r->vm->stats.faults, "mapped",
-			    (json_int_t)r->vm->stats.mapped, "perm_relaxed",
-			    (json_int_t)r->vm->stats.perm_relaxed, "mmio_exits",
-			    (json_int_t)r->vm->stats.mmio_exits, "efaults",
-			    (json_int_t)r->vm->stats.efaults, "injected_aborts",
-			    (json_int_t)r->vm->stats.injected_aborts, "retries",
-			    (json_int_t)r->vm->stats.retries, "tlbi_ipa",
-			    (json_int_t)r->vm->stats.tlbi_ipa, "tlbi_vmid",
-			    (json_int_t)r->vm->stats.tlbi_vmid, "dclean_bytes",
-			    (json_int_t)r->vm->stats.dclean_bytes,
-			    "iinval_bytes",
-			    (json_int_t)r->vm->stats.iinval_bytes,
-			    "cmo_impossible_bytes",
-			    (json_int_t)r->vm->stats.cmo_impossible_bytes)
-		: json_object();
+	counts = json_object();
+	if (r->had_vm) {
+		const struct s2mt_vm_stats *st = &r->stats;
+		const struct {
+			const char *key;
+			uint64_t v;
+		} c[] = {
+			{ "pages_touched", r->pages_touched },
+			{ "pages_already_mapped", r->pages_hit },
+			{ "faults", st->faults },
+			{ "mapped", st->mapped },
+			{ "perm_relaxed", st->perm_relaxed },
+			{ "mmio_exits", st->mmio_exits },
+			{ "efaults", st->efaults },
+			{ "injected_aborts", st->injected_aborts },
+			{ "retries", st->retries },
+			{ "tlbi_ipa", st->tlbi_ipa },
+			{ "tlbi_range", st->tlbi_range },
+			{ "tlbi_vmid", st->tlbi_vmid },
+			{ "dclean_bytes", st->dclean_bytes },
+			{ "iinval_bytes", st->iinval_bytes },
+			{ "cmo_impossible_bytes", st->cmo_impossible_bytes },
+			{ "stage2_table_bytes", r->table_bytes },
+			{ "stage2_table_bytes_peak", r->table_bytes_peak },
+		};
+
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+			json_object_set_new(counts, c[i].key,
+					    json_integer((json_int_t)c[i].v));
+	}
 	json_object_set_new(root, "counts", counts);
 	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
 		const struct s2mt_hazard *h = &r->hazards[i];
@@ -477,12 +501,29 @@ int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	return 0;
 }
 
-int cli_run(const struct scenario *sc, struct run *r)
+int cli_run_era(const struct scenario *sc, unsigned era, struct run *r)
 {
-	if (!run_scenario(sc, sc->era, r))
+	int err;
+
+	cli_progress_begin(r, sc->file);
+	err = run_scenario(sc, era, r);
+	cli_progress_end(r);
+	if (!err)
 		return 0;
+	if (r->oom) {
+		fprintf(stderr, "%s: out of memory: %s\n", sc->file,
+			r->oom_what);
+		return S2MT_EXIT_OOM;
+	}
 	fprintf(stderr, "%s\n", r->setup_error);
 	return S2MT_EXIT_USAGE;
+}
+
+int cli_run(const struct scenario *sc, struct run *r)
+{
+	int err = cli_check_memory(sc, 1);
+
+	return err ? err : cli_run_era(sc, sc->era, r);
 }
 
 int cmd_run(int argc, char **argv)
@@ -527,12 +568,17 @@ int cmd_compare(int argc, char **argv)
 	status = cli_load("compare", argc, argv, &json, sc);
 	if (status)
 		goto out;
-	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
-		if (run_scenario(sc, e, &runs[e])) {
-			fprintf(stderr, "%s\n", runs[e].setup_error);
-			status = S2MT_EXIT_USAGE;
+	status = cli_check_memory(sc, S2MT_ERA_COUNT_);
+	if (status)
+		goto out;
+	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+		status = cli_run_era(sc, e, &runs[e]);
+		if (status)
 			goto free_runs;
-		}
+		/* The report needs the steps and hazards, not the tables:
+		 * one era's tables at a time. */
+		run_free(&runs[e]);
+	}
 	if (json) {
 		json_t *root = json_object(), *rows = json_array();
 

@@ -313,47 +313,66 @@ void run_access_effective(const struct run *r, const struct sc_access *a,
 	s2mt_combine(a->s1, s2, r->host.caps.fwb, eff);
 }
 
-static int do_access(struct run *r, const struct sc_step *st,
+/* Pages a touch resolves between two progress reports. */
+#define TOUCH_CHUNK (1ULL << 30)
+
+static int do_access(struct run *r, size_t step, const struct sc_step *st,
 		     struct step_result *s)
 {
 	const struct sc_access *a = &r->sc->accesses[st->ref];
 	static const char *const names[] = { "", "read", "write", "", "exec" };
+	struct s2mt_touch *t = &s->touch;
 	char size[24];
-	int err = ensure_vm(r, s);
+	int err;
 
 	sc_format_size(a->size, size, sizeof(size));
 	snprintf(s->what, sizeof(s->what), "access %s: %s %s at %#llx", a->name,
 		 names[a->access], size, (unsigned long long)a->ipa);
+	err = ensure_vm(r, s);
 	if (err)
 		return err;
-	/* Touch page by page; a page inside a leaf that is already mapped
-	 * with the permission does not fault, so skip to the leaf's end. */
-	for (uint64_t p = a->ipa; p < a->ipa + a->size;) {
-		struct s2mt_fault f;
+	/* The vCPU touches the range in address order; in pieces so that a
+	 * long touch can report progress. */
+	for (uint64_t p = a->ipa; p < a->ipa + a->size && !t->stopped;) {
+		uint64_t n = a->ipa + a->size - p;
 
-		s2mt_vm_guest_abort(r->vm, p, a->access, &f);
-		s->pages_touched++;
-		if (f.outcome != S2MT_FAULT_SPURIOUS)
-			s->faults++;
-		if (f.outcome == S2MT_FAULT_MAPPED ||
-		    f.outcome == S2MT_FAULT_PERM_RELAXED)
-			s->faults_mapped++;
-		if (!s->ran_fault) {
-			s->ran_fault = true;
-			s->first = f;
-		}
-		if (f.outcome != S2MT_FAULT_MAPPED &&
-		    f.outcome != S2MT_FAULT_PERM_RELAXED &&
-		    f.outcome != S2MT_FAULT_SPURIOUS) {
-			/* A guest does not get past -EFAULT or an abort;
-			 * report the first such page. */
-			if (p != a->ipa) {
-				s->stopped = true;
-				s->first = f;
-			}
-			break;
-		}
-		p = f.has_leaf ? f.leaf.ipa + f.leaf.size : p + S2MT_PAGE_SIZE;
+		if (n > TOUCH_CHUNK)
+			n = TOUCH_CHUNK;
+		s2mt_vm_touch(r->vm, p, n, a->access, t);
+		p += n;
+		r->pages_done += n / S2MT_PAGE_SIZE;
+		if (r->progress)
+			r->progress(r, step);
+	}
+	s->pages_touched = t->pages;
+	s->faults = t->faults;
+	s->faults_mapped = t->mapped + t->relaxed;
+	s->ran_fault = true;
+	if (t->stopped) {
+		s->first = t->stop;
+		s->stopped = t->stop_ipa != (a->ipa & ~(S2MT_PAGE_SIZE - 1));
+	} else if (t->has_first) {
+		s->first = t->first;
+	} else {
+		/* Every page was mapped with the permission already: the
+		 * access does not fault at all. */
+		memset(&s->first, 0, sizeof(s->first));
+		s->first.outcome = S2MT_FAULT_SPURIOUS;
+		s->first.slot = -1;
+		s->first.has_leaf =
+			!s2mt_pgt_lookup(&r->vm->pgt, a->ipa, &s->first.leaf);
+		snprintf(s->first.reason, sizeof(s->first.reason),
+			 "already mapped with that permission: no stage-2 "
+			 "fault");
+	}
+	if (t->stopped && t->stop.err == -S2MT_ENOMEM) {
+		r->oom = true;
+		snprintf(
+			r->oom_what, sizeof(r->oom_what),
+			"stage-2 table pages for %s (the model held %llu "
+			"MiB of tables when the host refused another page)",
+			s->what,
+			(unsigned long long)(s2mt_vm_table_bytes(r->vm) >> 20));
 	}
 	set_reason(s, s->first.rule, s->first.reason);
 	if (s->first.has_leaf) {
@@ -513,8 +532,10 @@ fail:
 	return -1;
 }
 
-/* The final stage-2 layout: every live slot, sub-range by sub-range. */
-static void collect_layout(struct run *r)
+/* The final stage-2 layout: every live slot, sub-range by sub-range, with
+ * the hazards found at the end. */
+static void collect_layout(struct run *r, const struct s2mt_hazard *hz,
+			   size_t nr_hz)
 {
 	struct s2mt_s1attr wb = { .enabled = true,
 				  .mair = 0xff,
@@ -528,27 +549,32 @@ static void collect_layout(struct run *r)
 
 		if (r->nr_layout >= RUN_MAX_LAYOUT)
 			break;
-		s2mt_vm_query(r->vm, s->gpa, s->size, wb,
-			      &r->layout[r->nr_layout],
-			      RUN_MAX_LAYOUT - r->nr_layout, &n);
+		if (s2mt_vm_query_hazards(r->vm, s->gpa, s->size, wb, hz, nr_hz,
+					  &r->layout[r->nr_layout],
+					  RUN_MAX_LAYOUT - r->nr_layout, &n))
+			s2mt_oom("the layout query's indexes", 0);
 		r->nr_layout += n < RUN_MAX_LAYOUT - r->nr_layout
 			? n
 			: RUN_MAX_LAYOUT - r->nr_layout;
 	}
 }
 
+/* Enough to place every hazard of a run in the layout. */
+#define HAZARD_SCAN_MAX 4096
+
 static void check_hazards(struct run *r)
 {
-	struct s2mt_hazard *hz = calloc(RUN_MAX_HAZARDS, sizeof(*hz));
+	struct s2mt_hazard *hz = calloc(HAZARD_SCAN_MAX, sizeof(*hz));
 	const struct sc_hazard_expect *he = &r->sc->hazards;
 	uint32_t found = 0;
 	size_t nr = 0;
 
 	if (!hz)
-		abort();
-	s2mt_check_hazards(&r->kvm, NULL, hz, RUN_MAX_HAZARDS, &nr);
-	for (size_t i = 0; i < nr && i < RUN_MAX_HAZARDS; i++)
+		s2mt_oom("the hazard list", HAZARD_SCAN_MAX * sizeof(*hz));
+	s2mt_check_hazards(&r->kvm, NULL, hz, HAZARD_SCAN_MAX, &nr);
+	for (size_t i = 0; i < nr && i < HAZARD_SCAN_MAX; i++)
 		add_hazard(r, &hz[i]);
+	collect_layout(r, hz, nr < HAZARD_SCAN_MAX ? nr : HAZARD_SCAN_MAX);
 	free(hz);
 	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++)
 		found |= S2MT_HAZARD_BIT(r->hazards[i].id);
@@ -566,9 +592,18 @@ static void check_hazards(struct run *r)
 
 int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 {
+	void (*progress)(struct run *, size_t) = r->progress;
+	void *progress_arg = r->progress_arg;
+
 	memset(r, 0, sizeof(*r));
 	r->sc = sc;
 	r->era = era;
+	r->progress = progress;
+	r->progress_arg = progress_arg;
+	for (size_t i = 0; i < sc->nr_steps; i++)
+		if (sc->steps[i].kind == SC_STEP_ACCESS)
+			r->pages_total += sc->accesses[sc->steps[i].ref].size /
+				S2MT_PAGE_SIZE;
 	if (setup_host(r))
 		return -1;
 	for (size_t i = 0; i < sc->nr_steps; i++) {
@@ -597,7 +632,7 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 			s->err = do_get_dirty_log(r, st, s);
 			break;
 		case SC_STEP_ACCESS:
-			s->err = do_access(r, st, s);
+			s->err = do_access(r, i, st, s);
 			break;
 		case SC_STEP_CAPABILITY:
 			s->err = do_capability(r, st, s);
@@ -611,19 +646,32 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 			if (!s->expect_ok)
 				r->expectations_failed++;
 		}
+		r->steps_done = i + 1;
+		if (r->oom)
+			return -1;
 	}
-	collect_layout(r);
 	check_hazards(r);
+	if (r->vm) {
+		r->had_vm = true;
+		r->stats = r->vm->stats;
+		r->table_bytes = s2mt_vm_table_bytes(r->vm);
+		r->table_bytes_peak = r->vm->table_pages_peak * S2MT_PAGE_SIZE;
+	}
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		r->pages_touched += r->steps[i].touch.pages;
+		r->pages_hit += r->steps[i].touch.hits;
+	}
 	return 0;
 }
 
 void run_free(struct run *r)
 {
-	if (!r->sc)
+	if (!r->sc || r->freed)
 		return;
 	s2mt_kvm_close(&r->kvm);
 	s2mt_mm_fini(&r->mm);
 	r->vm = NULL;
+	r->freed = true;
 }
 
 int run_exit_status(const struct run *r)

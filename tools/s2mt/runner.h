@@ -16,7 +16,9 @@ struct step_result {
 	long value; /* capability */
 	/* access steps */
 	bool ran_fault;
-	struct s2mt_fault first; /* the first page's fault */
+	struct s2mt_touch touch; /* what the vCPU's touch came to */
+	struct s2mt_fault first; /* the fault that decided: the first one,
+				    or the one the touch stopped at */
 	uint64_t pages_touched, faults, faults_mapped;
 	bool stopped; /* the touch stopped at a failing page */
 	bool has_eff;
@@ -46,10 +48,27 @@ struct run {
 	unsigned expectations, expectations_failed;
 	unsigned unexpected_hazards;
 	char setup_error[600]; /* non-empty: the host could not be built */
+	/* The host ran out of memory (the story stopped there). */
+	bool oom;
+	char oom_what[320];
+	/* Progress of the guest's touches, for a long run. */
+	uint64_t pages_total, pages_done;
+	size_t steps_done;
+	void (*progress)(struct run *r, size_t step); /* set before run */
+	void *progress_arg;
+	bool freed; /* run_free() done: the VM and VMAs are gone */
+	/* The VM's counters at the end, kept past run_free(). */
+	bool had_vm;
+	struct s2mt_vm_stats stats;
+	uint64_t table_bytes, table_bytes_peak; /* stage-2 tables */
+	uint64_t pages_touched, pages_hit; /* by the guest's accesses */
 };
 
-/* 0, or -1 with r->setup_error set. era: the scenario's or an override. */
+/* 0, or -1 with r->setup_error set or r->oom. era: the scenario's or an
+ * override. r->progress and r->progress_arg are kept from the caller. */
 int run_scenario(const struct scenario *sc, unsigned era, struct run *r);
+/* Frees the VM and the address space; the steps, layout and hazards
+ * stay readable. Idempotent. */
 void run_free(struct run *r);
 /* 0 all good, 1 hazard or failed expectation (cli.h's statuses). */
 int run_exit_status(const struct run *r);
