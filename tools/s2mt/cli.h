@@ -28,6 +28,9 @@ int cmd_map(int argc, char **argv);
 int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	     struct scenario *sc);
 
+/* --strict: hazard warnings fail the run too. */
+extern bool cli_strict;
+
 struct run;
 /* Runs a loaded scenario in its own era; 0, or an exit status after
  * printing why the host could not be built. */

@@ -181,6 +181,58 @@ static void print_layout(FILE *f, const struct run *r)
 	}
 }
 
+/* The verdict a person reads last: the first failing step, named with
+ * its errno and rule, before anything else. */
+static void report_verdict(FILE *f, const struct run *r)
+{
+	int status = run_exit_status(r);
+
+	if (r->first_failing_step) {
+		const struct step_result *s =
+			&r->steps[r->first_failing_step - 1];
+
+		fprintf(f,
+			"Result: FAILED at step %zu (%s): %s%s%s%s - the VMM "
+			"gets this errno and stops (exit 1)\n",
+			r->first_failing_step, s->what, s2mt_errno_name(s->err),
+			s->rule ? " (" : "", s->rule ? s->rule : "",
+			s->rule ? ")" : "");
+		if (r->failing_steps > 1)
+			fprintf(f, "        and %u more failing steps\n",
+				r->failing_steps - 1);
+	} else if (status) {
+		fprintf(f,
+			"Result: FINDINGS: %u error-grade hazards, %u "
+			"warnings%s, %u failed expectations (exit 1)\n",
+			r->hazard_errors, r->hazard_warnings,
+			r->strict ? " (--strict)" : "", r->expectations_failed);
+	} else {
+		fprintf(f, "Result: ok (exit 0)%s\n",
+			r->hazard_warnings ? "; warnings above (--strict fails "
+					     "on them)"
+					   : "");
+	}
+	for (size_t i = 0; i < r->sc->nr_steps; i++)
+		if (r->steps[i].guest_visible) {
+			fprintf(f,
+				"Note: the guest saw an MMIO exit or an "
+				"injected "
+				"abort (step %zu); that is guest-visible "
+				"behaviour, not a VMM failure, and does not "
+				"fail "
+				"the run\n",
+				i + 1);
+			break;
+		}
+}
+
+static const char *result_word(const struct run *r)
+{
+	if (r->first_failing_step)
+		return "failed";
+	return run_exit_status(r) ? "findings" : "ok";
+}
+
 static void report_text(FILE *f, const struct run *r)
 {
 	const struct scenario *sc = r->sc;
@@ -258,10 +310,14 @@ static void report_text(FILE *f, const struct run *r)
 	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
 		const struct s2mt_hazard *h = &r->hazards[i];
 		bool expected = sc->hazards.present & S2MT_HAZARD_BIT(h->id);
+		bool error = hazard_severity(h->id, h, r) == HZ_ERROR;
 
-		fprintf(f, "  %s %s%s\n      %s\n", s2mt_hazard_name(h->id),
+		fprintf(f, "  %s %s: %s%s\n      %s\n",
+			error ? "ERROR" : "WARN ", s2mt_hazard_name(h->id),
 			s2mt_hazard_title(h->id), expected ? " (expected)" : "",
 			h->detail);
+		if (!error)
+			fprintf(f, "      %s\n", hazard_severity_reason(h->id));
 	}
 	if (r->nr_hazards > RUN_MAX_HAZARDS)
 		fprintf(f, "  ... and %zu more\n",
@@ -271,8 +327,7 @@ static void report_text(FILE *f, const struct run *r)
 		fprintf(f, "\nExpectations: %u of %u hold\n",
 			r->expectations - r->expectations_failed,
 			r->expectations);
-	fprintf(f, "Result: %s\n",
-		run_exit_status(r) ? "FINDINGS (exit 1)" : "ok (exit 0)");
+	report_verdict(f, r);
 }
 
 /* ---- JSON ---- */
@@ -366,6 +421,9 @@ static json_t *report_json(const struct run *r)
 		if (st->kind == SC_STEP_CAPABILITY ||
 		    st->kind == SC_STEP_GET_DIRTY_LOG)
 			json_object_set_new(o, "value", json_integer(s->value));
+		json_object_set_new(o, "fails", json_boolean(s->fails));
+		if (s->guest_visible)
+			json_object_set_new(o, "guest_visible", json_true());
 		if (s->expect_checked)
 			json_object_set_new(o, "expect",
 					    json_pack("{s:b, s:s}", "ok",
@@ -442,11 +500,15 @@ static json_t *report_json(const struct run *r)
 
 		json_array_append_new(
 			hz,
-			json_pack("{s:s, s:s, s:o, s:I, s:o, s:s, s:b}", "id",
-				  s2mt_hazard_name(h->id), "title",
-				  s2mt_hazard_title(h->id), "ipa", hex(h->ipa),
-				  "size", (json_int_t)h->size, "pa", hex(h->pa),
-				  "detail", h->detail, "expected",
+			json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:s, s:b}",
+				  "id", s2mt_hazard_name(h->id), "severity",
+				  hazard_severity(h->id, h, r) == HZ_ERROR
+					  ? "error"
+					  : "warning",
+				  "title", s2mt_hazard_title(h->id), "ipa",
+				  hex(h->ipa), "size", (json_int_t)h->size,
+				  "pa", hex(h->pa), "detail", h->detail,
+				  "expected",
 				  (sc->hazards.present &
 				   S2MT_HAZARD_BIT(h->id)) != 0));
 	}
@@ -455,7 +517,12 @@ static json_t *report_json(const struct run *r)
 			    json_pack("{s:i, s:i}", "checked",
 				      (int)r->expectations, "failed",
 				      (int)r->expectations_failed));
+	json_object_set_new(root, "result", json_string(result_word(r)));
 	json_object_set_new(root, "exit", json_integer(run_exit_status(r)));
+	if (r->first_failing_step)
+		json_object_set_new(
+			root, "failing_step",
+			json_integer((json_int_t)r->first_failing_step));
 	return root;
 }
 
@@ -473,11 +540,14 @@ static int dump_json(json_t *root)
 	return err ? S2MT_EXIT_USAGE : 0;
 }
 
-/* Parses "[--json] FILE" for run/compare/advise. */
+bool cli_strict;
+
+/* Parses "[--json] [--strict] FILE" for run/compare/advise. */
 int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	     struct scenario *sc)
 {
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
+					      { "strict", no_argument, 0, 's' },
 					      { 0, 0, 0, 0 } };
 	char err[512];
 	int c;
@@ -488,6 +558,8 @@ int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
 			*json = true;
+		else if (c == 's')
+			cli_strict = true;
 		else
 			return cli_usage_error(cmd, "unknown option '%s'",
 					       argv[optind - 1]);
@@ -505,6 +577,7 @@ int cli_run_era(const struct scenario *sc, unsigned era, struct run *r)
 {
 	int err;
 
+	r->strict = cli_strict;
 	cli_progress_begin(r, sc->file);
 	err = run_scenario(sc, era, r);
 	cli_progress_end(r);
@@ -555,13 +628,29 @@ out:
 	return status;
 }
 
+/* The eras a compare could run; the others are left out with a note. */
+#define for_each_era(e)                                                        \
+	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)                         \
+		if (!present[e]) {                                             \
+		} else
+
+/* compare exits like run does, for the worst era. */
+static int compare_status(const struct run *runs, const bool *present)
+{
+	int worst = S2MT_EXIT_OK;
+
+	for_each_era(e) if (run_exit_status(&runs[e]) > worst) worst =
+		run_exit_status(&runs[e]);
+	return worst;
+}
+
 /* s2mt compare: the same story in every era, side by side. */
 int cmd_compare(int argc, char **argv)
 {
 	struct scenario *sc = calloc(1, sizeof(*sc));
 	struct run *runs = calloc(S2MT_ERA_COUNT_, sizeof(*runs));
-	bool json;
-	int status;
+	bool present[S2MT_ERA_COUNT_] = { 0 }, json;
+	int status, first = -1;
 
 	if (!sc || !runs)
 		return S2MT_EXIT_USAGE;
@@ -573,22 +662,38 @@ int cmd_compare(int argc, char **argv)
 		goto out;
 	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
 		status = cli_run_era(sc, e, &runs[e]);
+		if (status == S2MT_EXIT_USAGE && runs[e].setup_error[0]) {
+			/* An era without a driver the story needs (nvgrace-gpu
+			 * before 6.9): left out, and said so. */
+			present[e] = false;
+			status = 0;
+			continue;
+		}
 		if (status)
 			goto free_runs;
+		present[e] = true;
+		if (first < 0)
+			first = (int)e;
 		/* The report needs the steps and hazards, not the tables:
 		 * one era's tables at a time. */
 		run_free(&runs[e]);
+	}
+	if (first < 0) {
+		fprintf(stderr, "s2mt compare: no era can run this story\n");
+		status = S2MT_EXIT_USAGE;
+		goto free_runs;
 	}
 	if (json) {
 		json_t *root = json_object(), *rows = json_array();
 
 		json_object_set_new(root, "file", json_string(sc->file));
 		json_object_set_new(root, "host",
-				    json_string(runs[0].host.preset));
+				    json_string(runs[first].host.preset));
 		for (size_t i = 0; i < sc->nr_steps; i++) {
 			json_t *eras = json_object();
 
-			for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+			for_each_era(e)
+			{
 				char out[160];
 
 				step_outcome(&runs[e], &sc->steps[i],
@@ -610,11 +715,13 @@ int cmd_compare(int argc, char **argv)
 				rows,
 				json_pack("{s:I, s:s, s:o}", "step",
 					  (json_int_t)(i + 1), "what",
-					  runs[0].steps[i].what, "eras", eras));
+					  runs[first].steps[i].what, "eras",
+					  eras));
 		}
 		json_object_set_new(root, "steps", rows);
 		rows = json_object();
-		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+		for_each_era(e)
+		{
 			uint32_t bits = 0;
 
 			for (size_t h = 0;
@@ -624,23 +731,40 @@ int cmd_compare(int argc, char **argv)
 					    hazard_list(bits));
 		}
 		json_object_set_new(root, "hazards", rows);
+		rows = json_object();
+		for_each_era(e) json_object_set_new(
+			rows, s2mt_era_name(e),
+			json_pack("{s:s, s:i}", "result", result_word(&runs[e]),
+				  "exit", run_exit_status(&runs[e])));
+		json_object_set_new(root, "verdicts", rows);
+		json_object_set_new(root, "result",
+				    json_string(compare_status(runs, present)
+							? "findings"
+							: "ok"));
+		json_object_set_new(
+			root, "exit",
+			json_integer(compare_status(runs, present)));
 		status = dump_json(root);
+		if (!status)
+			status = compare_status(runs, present);
 	} else {
 		printf("s2mt compare %s%s%s\nhost %s; the same story in each "
 		       "kernel era\n\n",
 		       sc->file, sc->name[0] ? " - " : "", sc->name,
-		       runs[0].host.preset);
+		       runs[first].host.preset);
 		printf("%-4s %-46s", "step", "what");
-		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
-			printf(" | %-36s", s2mt_era_name(e));
+		for_each_era(e) printf(" | %-36s", s2mt_era_name(e));
 		printf("\n");
 		for (size_t i = 0; i < sc->nr_steps; i++) {
-			char what[47];
-
-			snprintf(what, sizeof(what), "%s",
-				 runs[0].steps[i].what);
-			printf("%-4zu %-46s", i + 1, what);
-			for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+			/* A long step text gets a line of its own, never cut. */
+			if (strlen(runs[first].steps[i].what) > 46)
+				printf("%-4zu %s\n%-4s %-46s", i + 1,
+				       runs[first].steps[i].what, "", "");
+			else
+				printf("%-4zu %-46s", i + 1,
+				       runs[first].steps[i].what);
+			for_each_era(e)
+			{
 				char out[160];
 
 				compare_cell(&runs[e], &sc->steps[i],
@@ -651,7 +775,8 @@ int cmd_compare(int argc, char **argv)
 			printf("\n");
 		}
 		printf("%-4s %-46s", "", "hazards at the end");
-		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
+		for_each_era(e)
+		{
 			char list[64] = "";
 			uint32_t bits = 0;
 
@@ -672,21 +797,42 @@ int cmd_compare(int argc, char **argv)
 			char a[160], b[160];
 			bool differ = false;
 
-			step_outcome(&runs[0], &sc->steps[i], &runs[0].steps[i],
-				     a, sizeof(a));
+			/* Eras differ when what they did or why differs; an
+			 * identical pair is not a difference. */
+			step_outcome(&runs[first], &sc->steps[i],
+				     &runs[first].steps[i], a, sizeof(a));
 			for (unsigned e = 1; e < S2MT_ERA_COUNT_; e++) {
 				step_outcome(&runs[e], &sc->steps[i],
 					     &runs[e].steps[i], b, sizeof(b));
-				differ |= strcmp(a, b) != 0;
+				differ |= strcmp(a, b) != 0 ||
+					strcmp(runs[first].steps[i].reason,
+					       runs[e].steps[i].reason) != 0;
 			}
 			if (!differ)
 				continue;
 			printf("  step %zu, %s:\n", i + 1,
-			       runs[0].steps[i].what);
-			for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
-				printf("    %-5s %s\n", s2mt_era_name(e),
+			       runs[first].steps[i].what);
+			for_each_era(e)
+			{
+				step_outcome(&runs[e], &sc->steps[i],
+					     &runs[e].steps[i], b, sizeof(b));
+				printf("    %-5s %s: %s\n", s2mt_era_name(e), b,
 				       runs[e].steps[i].reason);
+			}
 		}
+		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
+			if (!present[e])
+				printf("\n%s left out: %s\n", s2mt_era_name(e),
+				       runs[e].setup_error);
+		printf("\nVerdict per era (the scenario's expectations count "
+		       "in its own era, %s):\n",
+		       s2mt_era_name(sc->era));
+		for_each_era(e) printf("  %-5s %s (exit %d)\n",
+				       s2mt_era_name(e), result_word(&runs[e]),
+				       run_exit_status(&runs[e]));
+		status = compare_status(runs, present);
+		printf("Result: %s (exit %d, the worst era)\n",
+		       status ? "findings" : "ok", status);
 	}
 free_runs:
 	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)

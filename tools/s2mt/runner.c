@@ -582,6 +582,16 @@ static void check_hazards(struct run *r)
 		if ((found & S2MT_HAZARD_BIT(z)) &&
 		    !(he->present & S2MT_HAZARD_BIT(z)))
 			r->unexpected_hazards++;
+	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
+		const struct s2mt_hazard *h = &r->hazards[i];
+
+		if (he->present & S2MT_HAZARD_BIT(h->id))
+			continue;
+		if (hazard_severity(h->id, h, r) == HZ_ERROR)
+			r->hazard_errors++;
+		else
+			r->hazard_warnings++;
+	}
 	if (!r->sc->has_hazard_expect)
 		return;
 	r->expectations++;
@@ -590,16 +600,21 @@ static void check_hazards(struct run *r)
 		r->expectations_failed++;
 }
 
+static void judge_step(struct run *r, size_t i, const struct sc_step *st,
+		       struct step_result *s);
+
 int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 {
 	void (*progress)(struct run *, size_t) = r->progress;
 	void *progress_arg = r->progress_arg;
+	bool strict = r->strict;
 
 	memset(r, 0, sizeof(*r));
 	r->sc = sc;
 	r->era = era;
 	r->progress = progress;
 	r->progress_arg = progress_arg;
+	r->strict = strict;
 	for (size_t i = 0; i < sc->nr_steps; i++)
 		if (sc->steps[i].kind == SC_STEP_ACCESS)
 			r->pages_total += sc->accesses[sc->steps[i].ref].size /
@@ -646,6 +661,7 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 			if (!s->expect_ok)
 				r->expectations_failed++;
 		}
+		judge_step(r, i, st, s);
 		r->steps_done = i + 1;
 		if (r->oom)
 			return -1;
@@ -674,9 +690,111 @@ void run_free(struct run *r)
 	r->freed = true;
 }
 
+/*
+ * Z1-Z4 and Z7 break correctness or isolation whatever the guest does.
+ * Z5 mixes attributes for one PA: with a cacheable and a non-cacheable
+ * alias coherency is lost (an error); two non-cacheable types only differ
+ * in ordering and speculation (a warning). Z6: the upstream Normal-NC
+ * series (6.9) accepted it on purpose, because the guest's own stage 1
+ * still decides - a guest that maps its registers Device gets Device, as
+ * the stricter type wins (A3) - so only a guest that asks for Normal
+ * memory over registers gets speculative reads. Z8 fails the migration
+ * (the destination refuses the memslot), it corrupts nothing.
+ */
+static const char *const severity_reasons[] = {
+	[S2MT_Z1] = "error: the guest can read stale data under a dirty host "
+		    "cache line (and leak it)",
+	[S2MT_Z2] = "error: memory the host can never clean is mapped "
+		    "cacheable",
+	[S2MT_Z3] = "error: the guest can see stale data the host never "
+		    "cleaned",
+	[S2MT_Z4] = "error: the guest can execute from device memory",
+	[S2MT_Z5] = "error when one alias is cacheable (coherency is lost); "
+		    "a warning when both are non-cacheable",
+	[S2MT_Z6] = "warning: accepted upstream in 6.9 on purpose - the "
+		    "guest's stage 1 decides, and a guest that maps its "
+		    "registers Device keeps Device (the stricter type wins, "
+		    "A3); only a guest that maps them Normal reads them "
+		    "speculatively",
+	[S2MT_Z7] = "error: the guest reaches memory the host no longer "
+		    "gives it",
+	[S2MT_Z8] = "error: the destination refuses the memslot, so the "
+		    "migration fails (nothing is corrupted)",
+};
+
+const char *hazard_severity_reason(unsigned id)
+{
+	return id >= S2MT_Z1 && id <= S2MT_Z8 ? severity_reasons[id] : "?";
+}
+
+static bool memattr_cacheable(uint8_t memattr, bool fwb)
+{
+	struct s2mt_s2type t;
+
+	if (s2mt_s2_decode(memattr, fwb, &t))
+		return false;
+	return t.kind == S2MT_S2_NORMAL &&
+		(t.inner != S2MT_CACHE_NC || t.outer != S2MT_CACHE_NC);
+}
+
+unsigned hazard_severity(unsigned id, const struct s2mt_hazard *h,
+			 const struct run *r)
+{
+	if (id == S2MT_Z6)
+		return HZ_WARNING;
+	if (id == S2MT_Z5 && h && h->vm && !r->freed) {
+		/* Both leaves of the PA: is either cacheable? */
+		struct s2mt_leaf l;
+		bool fwb = r->host.caps.fwb;
+
+		if (!s2mt_pgt_lookup(&h->vm->pgt, h->ipa, &l) &&
+		    memattr_cacheable(l.memattr, fwb))
+			return HZ_ERROR;
+		return strstr(h->detail, "WB") || strstr(h->detail, "WT")
+			? HZ_ERROR
+			: HZ_WARNING;
+	}
+	return HZ_ERROR;
+}
+
+/* Whether a step's result stops the VMM: an errno it did not expect. */
+static void judge_step(struct run *r, size_t i, const struct sc_step *st,
+		       struct step_result *s)
+{
+	bool expected = st->has_expect &&
+		(st->expect.has_errno || st->expect.has_outcome);
+
+	if (st->kind == SC_STEP_ACCESS) {
+		unsigned o = s->first.outcome;
+
+		s->guest_visible = o == S2MT_FAULT_MMIO_EXIT ||
+			o == S2MT_FAULT_INJECT_IABT ||
+			o == S2MT_FAULT_INJECT_DABT;
+		/* KVM_RUN returns -EFAULT: QEMU aborts ("Bad address"). */
+		s->fails = o == S2MT_FAULT_EFAULT && !expected;
+	} else if (st->kind == SC_STEP_CAPABILITY) {
+		/* KVM_CHECK_EXTENSION's -EINVAL is an answer (C1): VMMs read
+		 * it as "not here" and ask the VM handle. */
+		s->fails = false;
+	} else {
+		s->fails = s->err != 0 && !expected;
+	}
+	if (s->fails) {
+		r->failing_steps++;
+		if (!r->first_failing_step)
+			r->first_failing_step = i + 1;
+	}
+}
+
 int run_exit_status(const struct run *r)
 {
-	if (r->expectations_failed || r->unexpected_hazards)
+	/* A scenario's expectations describe its own kernel; another era
+	 * (s2mt compare) is judged on its steps and hazards. */
+	bool own = r->era == r->sc->era;
+
+	if ((own && r->expectations_failed) || r->failing_steps ||
+	    r->hazard_errors ||
+	    (r->strict && r->hazard_warnings))
 		return S2MT_EXIT_FINDING;
 	return S2MT_EXIT_OK;
 }

@@ -28,7 +28,22 @@ struct step_result {
 	/* expectation */
 	bool expect_checked, expect_ok;
 	char expect_msg[256];
+	/* verdict: an errno reached the VMM and the step did not expect it
+	 * (the VMM would stop here); or what the guest saw instead */
+	bool fails;
+	bool guest_visible; /* an MMIO exit or an injected abort */
 };
+
+/* How bad a hazard is (docs/hazards.md has the reasons). */
+enum hazard_severity {
+	HZ_WARNING, /* a risk upstream accepted on purpose, or one the
+		       guest decides: --strict fails on it */
+	HZ_ERROR, /* correctness or security: fails the run */
+};
+unsigned hazard_severity(unsigned id, const struct s2mt_hazard *h,
+			 const struct run *r);
+/* One sentence: why this hazard has this severity. */
+const char *hazard_severity_reason(unsigned id);
 
 struct run {
 	const struct scenario *sc;
@@ -57,6 +72,11 @@ struct run {
 	void (*progress)(struct run *r, size_t step); /* set before run */
 	void *progress_arg;
 	bool freed; /* run_free() done: the VM and VMAs are gone */
+	bool strict; /* warnings fail the run too */
+	/* The verdict */
+	size_t first_failing_step; /* index + 1, 0: none */
+	unsigned failing_steps;
+	unsigned hazard_errors, hazard_warnings; /* unexpected ones */
 	/* The VM's counters at the end, kept past run_free(). */
 	bool had_vm;
 	struct s2mt_vm_stats stats;
@@ -70,7 +90,8 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r);
 /* Frees the VM and the address space; the steps, layout and hazards
  * stay readable. Idempotent. */
 void run_free(struct run *r);
-/* 0 all good, 1 hazard or failed expectation (cli.h's statuses). */
+/* 0 all good; 1 a failing step, an unexpected error-grade hazard (a
+ * warning too with r->strict) or a failed expectation (cli.h). */
 int run_exit_status(const struct run *r);
 
 /* The effective type of a guest access on a leaf (A3/A4). */
