@@ -12,6 +12,7 @@
 #   env: CONF_OPS      the script (default tools/conformance/kvm.ops)
 #        CONF_JOBS     boots run at once (default: the CPUs, at most 4)
 #        CONF_TIMEOUT  seconds per boot (default 300)
+#        CONF_BIN      the model's side (default build/normal/bin/s2mt-conformance)
 #
 # Outputs in build/conformance/: LABEL.log (the serial console),
 # LABEL.real.txt (the "ID RESULT" lines), LABEL.table (the comparison).
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 out=build/conformance
 init=$out/init
 mkcpio=$out/mkcpio
-conf=build/normal/bin/s2mt-conformance
+conf=${CONF_BIN:-build/normal/bin/s2mt-conformance}
 ops=${CONF_OPS:-tools/conformance/kvm.ops}
 known=tools/conformance/known-differences.txt
 jobs=${CONF_JOBS:-$(nproc 2>/dev/null || echo 1)}
@@ -61,6 +62,12 @@ linux-image-cloud-arm64@sid 6.17 cortex-a57 no-fwb
 
 t0=$(date +%s)
 mkdir -p "$out"
+# QEMU gets -nic none (the virt machine's default NIC wants efi-virtio.rom
+# from ipxe-qemu, a Recommends that is not installed) and -L on this empty
+# directory, searched first for ROMs and firmware: -kernel needs none.
+noroms=$out/qemu-no-roms
+rm -rf "$noroms"
+mkdir -p "$noroms"
 kernels=$out/kernels.$$
 trap 'rm -f "$kernels"' EXIT
 
@@ -214,7 +221,7 @@ boot() { # label dir cpu
 	start=$(date +%s)
 	if [ -z "$s2dump" ]; then
 		timeout "$tmo" qemu-system-aarch64 -M "$machine" -cpu "$cpuopt" \
-			-smp 1 -m 1024 -nographic -no-reboot -nic none \
+			-smp 1 -m 1024 -nographic -no-reboot -nic none -L "$noroms" \
 			-device edu -kernel "$dir/vmlinuz" \
 			-initrd "$out/$label.cpio" -append "$append" \
 			</dev/null >"$log" 2>&1 || echo "qemu: exit $?" >>"$log"
@@ -222,7 +229,7 @@ boot() { # label dir cpu
 		sock=$out/$label.gdb.sock
 		rm -f "$sock" "$out/$label.s2.txt"
 		timeout "$tmo" qemu-system-aarch64 -M "$machine" -cpu "$cpuopt" \
-			-smp 1 -m 1024 -nographic -no-reboot -nic none \
+			-smp 1 -m 1024 -nographic -no-reboot -nic none -L "$noroms" \
 			-device edu -kernel "$dir/vmlinuz" \
 			-initrd "$out/$label.cpio" -append "$append s2mt.park=0" \
 			-gdb "unix:$sock,server=on,wait=off" \

@@ -9,6 +9,12 @@
 # log goes to $EL2_LOG_DIR/run-CPU.log. Environment: EL2_ELF (default
 # build/el2/s2mt-el2.elf), EL2_LOG_DIR (default build/el2), EL2_TIMEOUT in
 # seconds (default 60), QEMU (default qemu-system-aarch64).
+#
+# QEMU runs with -nic none (the virt machine's default NIC is a
+# virtio-net-pci whose option ROM, efi-virtio.rom, comes only with
+# ipxe-qemu, a Recommends of qemu-system-arm that is not installed) and with
+# -L on an empty directory of its own, searched first for any ROM or
+# firmware: the harness is loaded with -kernel and needs none.
 set -u
 cpu=${1:?usage: el2-run.sh CPU [ELF]}
 elf=${2:-${EL2_ELF:-build/el2/s2mt-el2.elf}}
@@ -22,9 +28,13 @@ if [ ! -f "$elf" ]; then
 	exit 2
 fi
 mkdir -p "$logdir"
+noroms=$logdir/qemu-no-roms-$cpu
+rm -rf "$noroms"
+mkdir -p "$noroms"
 start=$(date +%s%N)
 timeout "$limit" "$qemu" -M virt,virtualization=on,gic-version=3 \
-	-cpu "$cpu" -m 512M -nographic -semihosting -kernel "$elf" \
+	-cpu "$cpu" -m 512M -nographic -nic none -L "$noroms" \
+	-semihosting -kernel "$elf" \
 	</dev/null >"$log.raw" 2>&1
 rc=$?
 end=$(date +%s%N)

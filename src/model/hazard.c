@@ -557,6 +557,8 @@ static void check_z5(struct extents *all, struct found *f)
 		}
 	}
 	free(overlaps);
+	if (!nr)
+		return; /* no two extents share a PA */
 	qsort(recs, nr, sizeof(*recs), rec_by_pa);
 	for (size_t i = 0; i < nr; i++) {
 		const struct leaf_rec *a = &recs[i];

@@ -5,6 +5,8 @@
 
 #include "scenario.h"
 
+struct run;
+
 #define RUN_MAX_HAZARDS 256
 #define RUN_MAX_LAYOUT 512
 
