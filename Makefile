@@ -95,7 +95,8 @@ $(B)/obj/core/%.o: src/core/%.c $(wildcard include/s2mt/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -c $< -o $@
 
-$(B)/obj/%.o: %.c $(wildcard include/s2mt/*.h) $(wildcard tests/support/*.h)
+$(B)/obj/%.o: %.c $(wildcard include/s2mt/*.h) $(wildcard tests/support/*.h) \
+	$(wildcard tools/s2mt/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Itools/conformance -c $< -o $@
 
