@@ -31,8 +31,9 @@ HOST_CFLAGS := $(CFLAGS_BASE)
 
 # Debian packages each job needs (installed on demand, scripts/ensure-deps.sh).
 DEPS_BUILD := gcc make libc6-dev linux-libc-dev libjansson-dev libyaml-dev
-DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format gcc-aarch64-linux-gnu \
-	libc6-dev-arm64-cross librsvg2-bin qemu-system-arm
+DEPS_TEST := $(DEPS_BUILD) libcmocka-dev clang-format git gcc-aarch64-linux-gnu \
+	libc6-dev-arm64-cross librsvg2-bin qemu-system-arm xz-utils \
+	debian-archive-keyring
 DEPS_FUZZ := $(DEPS_BUILD) clang libclang-rt-14-dev
 DEPS_COVERAGE := $(DEPS_TEST) lcov
 DEPS_BENCH := $(DEPS_BUILD) valgrind
@@ -57,8 +58,20 @@ CONF_SRCS := tools/conformance/script.c tools/conformance/backend_model.c \
 	tools/conformance/conformance.c
 CONFORMANCE := $(B)/bin/s2mt-conformance
 
-BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_SRCS := tools/bench/bench.c
 BENCH := $(B)/bin/s2mt-bench
+# The s2mt command at VM sizes (tools/bench/scale.c), the last section of
+# `make bench`. SCALE_SIZE (default 96G), SCALE_BASE (1G), SCALE_NOFWB_SIZE,
+# SCALE_NOFWB_BASE, SCALE_ONLY (a comma-separated list of configurations),
+# SCALE_TIMEOUT_FACTOR, SCALE_TB=1 (also 1 TiB; takes minutes).
+SCALE := $(B)/bin/s2mt-scale
+SCALE_FLAGS = $(if $(SCALE_SIZE),--size $(SCALE_SIZE)) \
+	$(if $(SCALE_BASE),--base $(SCALE_BASE)) \
+	$(if $(SCALE_NOFWB_SIZE),--no-fwb-size $(SCALE_NOFWB_SIZE)) \
+	$(if $(SCALE_NOFWB_BASE),--no-fwb-base $(SCALE_NOFWB_BASE)) \
+	$(if $(SCALE_ONLY),--only $(SCALE_ONLY)) \
+	$(if $(SCALE_TIMEOUT_FACTOR),--timeout-factor $(SCALE_TIMEOUT_FACTOR)) \
+	$(if $(filter 1 yes,$(SCALE_TB)),--tb)
 
 TOOL_LIBS := -ljansson -lyaml -lm
 CMOCKA_LIBS := -lcmocka
@@ -67,7 +80,7 @@ CMOCKA_LIBS := -lcmocka
 .SECONDARY:
 
 .PHONY: all lib tool conformance-tool demo check test test-normal test-asan core-aarch64 \
-	coverage bench format format-check deps-build deps-test help clean \
+	coverage bench bench-scale format format-check deps-build deps-test help clean \
 	golden-update fuzz
 
 all: lib tool conformance-tool
@@ -131,6 +144,10 @@ $(BENCH): $(BENCH_SRCS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Itests $(BENCH_SRCS) $(LIB) $(LDFLAGS_BASE) -o $@
 
+$(SCALE): tools/bench/scale.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $< $(LDFLAGS_BASE) -ljansson -o $@
+
 deps-build:
 	@scripts/ensure-deps.sh $(DEPS_BUILD)
 deps-test:
@@ -190,9 +207,18 @@ coverage:
 
 bench:
 	@scripts/ensure-deps.sh $(DEPS_BENCH)
-	$(MAKE) VARIANT=bench OPT="-O2 -DNDEBUG" build/bench/bin/s2mt-bench
+	$(MAKE) VARIANT=bench OPT="-O2 -DNDEBUG" build/bench/bin/s2mt-bench \
+		build/bench/bin/s2mt build/bench/bin/s2mt-scale
 	./build/bench/bin/s2mt-bench
 	@scripts/bench-callgrind.sh ./build/bench/bin/s2mt-bench
+	./build/bench/bin/s2mt-scale $(SCALE_FLAGS) ./build/bench/bin/s2mt
+
+# Only the scale section of `make bench` (the same variables).
+bench-scale:
+	@scripts/ensure-deps.sh $(DEPS_BENCH)
+	$(MAKE) VARIANT=bench OPT="-O2 -DNDEBUG" build/bench/bin/s2mt \
+		build/bench/bin/s2mt-scale
+	./build/bench/bin/s2mt-scale $(SCALE_FLAGS) ./build/bench/bin/s2mt
 
 demo: deps-build
 	$(MAKE) tool
@@ -213,7 +239,7 @@ fuzz:
 	cp examples/*.yaml tests/data/bad/*.yaml build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-Iinclude -Itools/s2mt tools/fuzz/fuzz_scenario.c \
-		tools/s2mt/scenario.c $(S2MT_CORE_SRCS) $(MODEL_SRCS) -lyaml \
+		$(wildcard tools/s2mt/scenario*.c) $(S2MT_CORE_SRCS) $(MODEL_SRCS) -lyaml \
 		-o build/fuzz/fuzz_scenario
 	cd build/fuzz && ./fuzz_scenario -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 corpus
@@ -222,6 +248,9 @@ FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
+	@if [ -z "$(FORMAT_FILES)" ]; then \
+		echo "format-check: no files listed (needs git and a clone)"; \
+		exit 1; fi
 	@bad=$$(for f in $(FORMAT_FILES); do \
 		clang-format --dry-run --Werror $$f >/dev/null 2>&1 || echo $$f; done); \
 	if [ -n "$$bad" ]; then echo "format-check: needs 'make format':"; \

@@ -302,7 +302,7 @@ for l in $labels; do
 		failed=$((failed + 1))
 		continue
 	fi
-	if "$conf" compare --era "$era" --preset "$preset" \
+	if "$conf" compare --era "$era" --preset "$preset" ${kernel:+--kernel "$kernel"} \
 		--real "$out/$label.real.txt" --known "$known" \
 		--label "$label" "$ops" >"$out/$label.table" 2>&1; then
 		passed=$((passed + 1))

@@ -32,6 +32,7 @@ if [ -f "$top/vmlinuz" ] && [ -f "$top/complete" ]; then
 fi
 
 log() { echo "fetch-kernel: $*" >&2; }
+here=$(cd "$(dirname "$0")" && pwd)
 
 # "URI SUITE" pairs of the host's Debian sources, deb822 and classic.
 host_sources() {
@@ -183,7 +184,11 @@ extract_ko() { # name -> path of the decompressed .ko, or nothing
 	f=$tree/${3#./}
 	case $f in
 	*.ko.xz) xz -dc "$f" >"$tree/$1.ko" ;;
-	*.ko.zst) zstd -qdc "$f" >"$tree/$1.ko" ;;
+	*.ko.zst)
+		# no kernel of the runs ships these yet: zstd only when one does
+		command -v zstd >/dev/null || "$here/ensure-deps.sh" zstd >&2
+		zstd -qdc "$f" >"$tree/$1.ko"
+		;;
 	*.ko.gz) gzip -dc "$f" >"$tree/$1.ko" ;;
 	*) cp "$f" "$tree/$1.ko" ;;
 	esac

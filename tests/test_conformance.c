@@ -65,7 +65,7 @@ static void run(const char *preset, unsigned era, struct answers *a)
 	char *script = slurp("tools/conformance/kvm.ops"), err[256];
 
 	memset(a, 0, sizeof(*a));
-	assert_int_equal(model_backend_init(m, preset, era), 0);
+	assert_int_equal(model_backend_init(m, preset, era, NULL), 0);
 	if (s2mt_vmm_run_script(script, &s2mt_vmm_model_ops, m, collect, a, err,
 				sizeof(err)))
 		fail_msg("kvm.ops: %s", err);
@@ -134,7 +134,8 @@ static void expect_script_error(const char *text, const char *want)
 	struct answers a = { 0 };
 	char err[256] = "";
 
-	assert_int_equal(model_backend_init(m, "qemu-max", S2MT_ERA_6_17), 0);
+	assert_int_equal(model_backend_init(m, "qemu-max", S2MT_ERA_6_17, NULL),
+			 0);
 	assert_int_equal(s2mt_vmm_run_script(text, &s2mt_vmm_model_ops, m,
 					     collect, &a, err, sizeof(err)),
 			 -1);

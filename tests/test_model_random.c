@@ -69,6 +69,8 @@
 
 #include <s2mt/model.h>
 
+#include "support/driver.h"
+
 #define SZ_4K 0x1000ull
 #define SZ_64K 0x10000ull
 #define SZ_1M 0x100000ull
@@ -579,6 +581,7 @@ static struct world *world_new(unsigned era, const char *preset)
 	w->era = era;
 	w->preset = preset;
 	expect_rc(s2mt_host_init(&w->host, preset, era, RAM_SIZE), 0);
+	expect_rc(host_with_nvgrace_driver(&w->host), 0);
 	w->nic = s2mt_host_add_vfio_pci(&w->host, "nic0", nic_bars);
 	w->gpu0 =
 		s2mt_host_add_nvgrace(&w->host, "gpu0", 4 * SZ_1G, 64 * SZ_1M);

@@ -163,8 +163,8 @@ int s2mt_kernel_parse(const char *release, struct s2mt_kernel *k, char *err,
  * one first; s2mt_kernel_feature_requires()), or anon-mte-fix on a kernel
  * with hugetlb-mte, which supersedes it.
  */
-int s2mt_kernel_add_backport(struct s2mt_kernel *k, const char *name,
-			     char *err, size_t errlen);
+int s2mt_kernel_add_backport(struct s2mt_kernel *k, const char *name, char *err,
+			     size_t errlen);
 /* The feature of a name (case-sensitive), or -EINVAL. */
 int s2mt_kernel_feature_find(const char *name);
 const char *s2mt_kernel_feature_name(unsigned f); /* "cacheable-pfnmap" */
@@ -190,8 +190,7 @@ unsigned s2mt_kernel_era(const struct s2mt_kernel *k);
 void s2mt_kernel_of_era(unsigned era, struct s2mt_kernel *k);
 /* "6.17.0-1001-nvidia (+cacheable-pfnmap)", "6.8 (+normal-nc,
  * +nvgrace-gpu)". The length written (always NUL-terminated). */
-size_t s2mt_kernel_describe(const struct s2mt_kernel *k, char *buf,
-			    size_t len);
+size_t s2mt_kernel_describe(const struct s2mt_kernel *k, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* The host                                                            */

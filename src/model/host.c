@@ -190,15 +190,29 @@ static void host_add_region(struct s2mt_host *host, uint64_t base,
 }
 
 /*
- * kvm_ipa_limit: the PA range, capped at 48 bits with 4 KiB pages unless
- * KVM can use FEAT_LPA2, which it learnt in 6.9 (seen on real kernels: 48
- * on 6.1, 52 on 6.12 and 7.2 under QEMU -cpu max).
+ * A2: kvm_ipa_limit is the PA range, capped at 48 bits with 4 KiB pages
+ * unless the CPU has FEAT_LPA2 and the kernel's KVM can use it
+ * (S2MT_KF_IPA_52_LPA2, Linux 6.8; seen on real kernels: 48 on 6.1, 52 on
+ * 6.12 and 7.2 under QEMU -cpu max).
  */
-static unsigned ipa_limit_for(unsigned parange, bool lpa2, unsigned era)
+static unsigned ipa_limit_for(unsigned parange, bool cpu_lpa2,
+			      const struct s2mt_kernel *k)
 {
-	unsigned cap = lpa2 && era >= S2MT_ERA_6_9 ? 52 : 48;
+	unsigned cap =
+		cpu_lpa2 && s2mt_kernel_has(k, S2MT_KF_IPA_52_LPA2) ? 52 : 48;
 
 	return parange < cap ? parange : cap;
+}
+
+/* The PA range and FEAT_LPA2 of the host's CPU: its preset's, or for a
+ * custom host 48 bits without LPA2 (as s2mt_host_init_caps() sets). */
+static void host_cpu_pa(const struct s2mt_host *host, unsigned *parange,
+			bool *lpa2)
+{
+	const struct preset *p = preset_find(host->preset);
+
+	*parange = p ? p->parange : 48;
+	*lpa2 = p ? p->lpa2 : false;
 }
 
 static int host_init_common(struct s2mt_host *host, const char *preset,
@@ -207,8 +221,8 @@ static int host_init_common(struct s2mt_host *host, const char *preset,
 {
 	if (era >= S2MT_ERA_COUNT_)
 		return host_fail(host, -S2MT_EINVAL, "K1",
-				 "unknown kernel era %u (SPEC section 3 has "
-				 "6.8, 6.9 and 6.17)",
+				 "unknown kernel era %u (the model has 6.8, "
+				 "6.9 and 6.17)",
 				 era);
 	/* The linear map is built from memblocks; the model hands RAM out in
 	 * GiB so that 1 GiB hugetlb pages always fit (H4). */
@@ -225,12 +239,16 @@ static int host_init_common(struct s2mt_host *host, const char *preset,
 
 	memset(host, 0, sizeof(*host));
 	snprintf(host->preset, sizeof(host->preset), "%s", preset);
+	/* An era stands for its representative release (6.8.0, 6.9.0,
+	 * 6.17.0): the finer boundaries follow from that kernel, and
+	 * s2mt_host_set_kernel() names a real one. */
+	s2mt_kernel_of_era(era, &host->kernel);
 	host->era = era;
 	host->caps = *caps;
 	/* The physical map the model lays out needs 48 bits whatever the
 	 * preset's PARange; the IPA limit follows the preset. */
 	host->pa_bits = 48;
-	host->ipa_limit = ipa_limit_for(parange, lpa2, era);
+	host->ipa_limit = ipa_limit_for(parange, lpa2, &host->kernel);
 	host_add_region(host, S2MT_HOST_RAM_BASE, ram_size, S2MT_PHYS_RAM,
 			false, "ram");
 	host->ram_next = S2MT_HOST_RAM_BASE;
@@ -265,6 +283,65 @@ int s2mt_host_init_caps(struct s2mt_host *host,
 		return host_fail(host, -S2MT_EINVAL, "A8",
 				 "no CPU features given");
 	return host_init_common(host, "custom", caps, era, ram_size, 48, false);
+}
+
+int s2mt_host_set_kernel(struct s2mt_host *host, const struct s2mt_kernel *k)
+{
+	unsigned parange;
+	bool lpa2;
+
+	if (!host)
+		return -S2MT_EINVAL;
+	if (!k)
+		return host_fail(host, -S2MT_EINVAL, "H4", "no kernel given");
+	/* What the host already holds was built by the old kernel's rules
+	 * (device VMAs, the MTE flags of RAM mappings): only a fresh host
+	 * may change kernels. */
+	if (host->nr_devices)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "the kernel is set before devices are added; "
+				 "this host has %zu already",
+				 host->nr_devices);
+	if (host->ram_next != S2MT_HOST_RAM_BASE)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "the kernel is set before memory is mapped; "
+				 "this host has handed out RAM already");
+	if (k->major < S2MT_KERNEL_MIN_MAJOR ||
+	    (k->major == S2MT_KERNEL_MIN_MAJOR &&
+	     k->minor < S2MT_KERNEL_MIN_MINOR))
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "kernel %u.%u is older than %d.%d, the oldest "
+				 "the model describes",
+				 k->major, k->minor, S2MT_KERNEL_MIN_MAJOR,
+				 S2MT_KERNEL_MIN_MINOR);
+	if (k->backports & ~(S2MT_KF_BIT(S2MT_KF_COUNT_) - 1))
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "kernel %u.%u names backports the model does "
+				 "not know (0x%x)",
+				 k->major, k->minor, k->backports);
+	/* s2mt_kernel_add_backport() keeps a set consistent; a kernel built
+	 * by hand must be too. */
+	for (unsigned f = 0; f < S2MT_KF_COUNT_; f++) {
+		uint32_t need = s2mt_kernel_feature_requires(f);
+
+		if (!(k->backports & S2MT_KF_BIT(f)))
+			continue;
+		for (unsigned g = 0; g < S2MT_KF_COUNT_; g++)
+			if ((need & S2MT_KF_BIT(g)) && !s2mt_kernel_has(k, g))
+				return host_fail(
+					host, -S2MT_EINVAL, "H4",
+					"kernel %u.%u has %s as a backport but "
+					"not %s, which it needs",
+					k->major, k->minor,
+					s2mt_kernel_feature_name(f),
+					s2mt_kernel_feature_name(g));
+	}
+	host->kernel = *k;
+	host->kernel.release[sizeof(host->kernel.release) - 1] = '\0';
+	host->era = s2mt_kernel_era(&host->kernel);
+	host_cpu_pa(host, &parange, &lpa2);
+	host->ipa_limit = ipa_limit_for(parange, lpa2, &host->kernel);
+	return 0;
 }
 
 const struct s2mt_phys_region *s2mt_host_region(const struct s2mt_host *host,
@@ -412,6 +489,13 @@ int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
 
 	if (!host)
 		return -S2MT_EINVAL;
+	/* H4: no driver, no device. Vendor kernels carried it earlier. */
+	if (!s2mt_kernel_has(&host->kernel, S2MT_KF_NVGRACE_GPU))
+		return host_fail(host, -S2MT_ENODEV, "H4",
+				 "nvgrace-gpu-vfio-pci arrived in Linux 6.9; "
+				 "kernel %s does not have it; name it as a "
+				 "backport if your vendor kernel carries it",
+				 host->kernel.release);
 	err = host_check_new_device(host, name);
 	if (err)
 		return err;
@@ -422,6 +506,14 @@ int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
 				 "%s: usemem size 0x%" PRIx64
 				 " is not a non-zero multiple of 2 MiB",
 				 name, usemem_size);
+	/*
+	 * H4: a part without resmem (Grace Blackwell) needs a driver that
+	 * reads the DVSEC flag (S2MT_KF_NVGRACE_NO_RESMEM: 6.14, stable
+	 * 6.12.16 and 6.13.4); older drivers always carve resmem out. The
+	 * model does not refuse such a part on older kernels yet: scenarios
+	 * use usemem-only devices to keep the 6.9 story short
+	 * (docs/kernels.md, "Not enforced").
+	 */
 	if (resmem_size % SZ_4K)
 		return host_fail(host, -S2MT_EINVAL, "H4",
 				 "%s: resmem size 0x%" PRIx64
@@ -974,7 +1066,10 @@ int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 	case S2MT_BACK_THP:
 		plan.vma.origin = S2MT_ORIGIN_ANON;
 		/* H2: arch_calc_vm_flag_bits() allows MTE on MAP_ANONYMOUS
-		 * mappings, which are always tag-capable RAM. */
+		 * mappings, which are always tag-capable RAM, shared ones
+		 * (shmem) included, in every kernel from 6.1 on. Whether KVM
+		 * then takes a VM_SHARED one in an MTE VM is K6's business
+		 * (S2MT_KF_MTE_SHARED, in kvm.c). */
 		if (host->caps.mte)
 			plan.vma.flags |= S2MT_VM_MTE_ALLOWED;
 		if (backing == S2MT_BACK_THP) {
@@ -996,12 +1091,18 @@ int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 		/*
 		 * H2/K6: the model's hugetlb is MAP_ANONYMOUS|MAP_HUGETLB.
 		 * arch_calc_vm_flag_bits() gave every MAP_ANONYMOUS mapping
-		 * VM_MTE_ALLOWED, hugetlb included, until a 6.12 fix took it
-		 * away; 6.13 brought real hugetlb MTE support. Seen on real
-		 * kernels in an MTE VM: 6.1 accepts the slot, 6.12 refuses
-		 * it (-EINVAL), 7.2 accepts it. The 6.9 era stands for 6.12.
+		 * VM_MTE_ALLOWED, hugetlb included, by accident. A stable-only
+		 * fix took it away from hugetlb (S2MT_KF_ANON_MTE_FIX: 6.1.130,
+		 * 6.6.80, 6.12.17) and mainline 6.13 gave it back on purpose
+		 * with real hugetlb MTE support (S2MT_KF_HUGETLB_MTE), which
+		 * wins where a vendor kernel has both. Seen on real kernels
+		 * in an MTE VM: a Debian 6.12.y refuses the slot (-EINVAL),
+		 * 7.2 accepts it (6.1 accepts it whatever the flag: its KVM
+		 * checks only VM_SHARED at registration).
 		 */
-		if (host->caps.mte && host->era != S2MT_ERA_6_9)
+		if (host->caps.mte &&
+		    (s2mt_kernel_has(&host->kernel, S2MT_KF_HUGETLB_MTE) ||
+		     !s2mt_kernel_has(&host->kernel, S2MT_KF_ANON_MTE_FIX)))
 			plan.vma.flags |= S2MT_VM_MTE_ALLOWED;
 		/* ksys_mmap_pgoff() rounds a MAP_HUGETLB length up to
 		 * whole huge pages (seen on real 6.1-7.2 kernels). */
@@ -1134,11 +1235,12 @@ int s2mt_mm_mmap_vfio_bar(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 
 	/*
 	 * H1: pgprot_noncached() -> DEVICE_nGnRnE. H2/H4: the flags
-	 * io_remap_pfn_range() would set, plus VM_ALLOW_ANY_UNCACHED from 6.9
-	 * (the vfio-pci patch of the Normal-NC series; K2 reads it).
+	 * io_remap_pfn_range() would set, plus VM_ALLOW_ANY_UNCACHED where
+	 * the kernel has the Normal-NC series (S2MT_KF_NORMAL_NC, 6.9: its
+	 * vfio-pci patch sets the flag that K2 reads).
 	 */
 	plan.vma.flags |= S2MT_VM_REMAP_PFN;
-	if (mm->host->era >= S2MT_ERA_6_9)
+	if (s2mt_kernel_has(&mm->host->kernel, S2MT_KF_NORMAL_NC))
 		plan.vma.flags |= S2MT_VM_ALLOW_ANY_UNCACHED;
 	plan.vma.attrindx = S2MT_MT_IDX_DEVICE_nGnRnE;
 	plan.vma.backing = S2MT_BACK_PFN;
@@ -1194,8 +1296,9 @@ static int mm_mmap_nvgrace_region(struct s2mt_mm *mm,
 	 * H4: remap_pfn_range() flags. usemem keeps the default prot, so the
 	 * host maps it cacheable (H1 NORMAL, H3) although it is outside the
 	 * linear map (K1). resmem is pgprot_writecombine() (NORMAL_NC) with
-	 * VM_ALLOW_ANY_UNCACHED; the driver arrived with that flag in 6.9, and
-	 * the model's 6.8 era shows it without.
+	 * VM_ALLOW_ANY_UNCACHED: the driver has set it from its first release
+	 * (6.9), and it only exists with the flag (S2MT_KF_NVGRACE_GPU needs
+	 * S2MT_KF_NORMAL_NC; s2mt_host_add_nvgrace() refuses otherwise).
 	 */
 	plan->vma.flags |= S2MT_VM_REMAP_PFN;
 	if (region == S2MT_NVGRACE_USEMEM) {
@@ -1204,8 +1307,7 @@ static int mm_mmap_nvgrace_region(struct s2mt_mm *mm,
 	} else {
 		plan->vma.attrindx = S2MT_MT_IDX_NORMAL_NC;
 		plan->vma.origin = S2MT_ORIGIN_NVGRACE_RESMEM;
-		if (mm->host->era >= S2MT_ERA_6_9)
-			plan->vma.flags |= S2MT_VM_ALLOW_ANY_UNCACHED;
+		plan->vma.flags |= S2MT_VM_ALLOW_ANY_UNCACHED;
 	}
 	plan->vma.backing = S2MT_BACK_PFN;
 	plan->vma.device = device;

@@ -375,8 +375,9 @@ static long check_extension(struct s2mt_kvm *kvm, struct s2mt_vm *vm, long cap)
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_READONLY_MEM:
-	case KVM_CAP_USER_MEMORY2:
 		return 1;
+	case KVM_CAP_USER_MEMORY2:
+		return s2mt_kernel_has(&host->kernel, S2MT_KF_USER_MEMORY2);
 	case KVM_CAP_NR_MEMSLOTS:
 		return S2MT_KVM_USER_MEM_SLOTS;
 	case KVM_CAP_ARM_VM_IPA_SIZE:
@@ -638,11 +639,25 @@ static int arch_prepare(struct s2mt_vm *vm, enum change change, uint64_t gpa,
 
 		if (!vma)
 			break;
+		/* K6 before 6.2: an MTE VM refused shared memory, and asked
+		 * nothing else of the VMA (seen on real 6.1). */
+		if (vm->mte &&
+		    !s2mt_kernel_has(&host->kernel, S2MT_KF_MTE_SHARED) &&
+		    (vma->flags & S2MT_VM_SHARED)) {
+			VM_WHY(vm, "K6",
+			       "K6: the VM has MTE and VMA %#llx-%#llx is "
+			       "VM_SHARED, which kernels before 6.2 refuse",
+			       (unsigned long long)vma->start,
+			       (unsigned long long)vma->end);
+			return -S2MT_EINVAL;
+		}
 		in = (struct s2mt_policy_in){
 			.op = S2MT_POLICY_REGISTER,
 			.era = (uint8_t)host->era,
 			.host = host->caps,
-			.vm_mte = vm->mte,
+			.vm_mte = vm->mte &&
+				s2mt_kernel_has(&host->kernel,
+						S2MT_KF_MTE_SHARED),
 			.memclass = (uint8_t)s2mt_vma_memclass(host, vma),
 			.vm_flags = vma->flags,
 			.attrindx = vma->attrindx,
@@ -688,9 +703,19 @@ static int set_memory_region(struct s2mt_vm *vm,
 	enum change change;
 	int err;
 
+	/* KVM_SET_USER_MEMORY_REGION2 arrived in 6.8: before, it is an
+	 * unknown VM ioctl, which KVM answers with -EINVAL. */
+	if (v2 &&
+	    !s2mt_kernel_has(&vm->kvm->host->kernel, S2MT_KF_USER_MEMORY2)) {
+		VM_WHY(vm, "M1",
+		       "M1: KVM_SET_USER_MEMORY_REGION2 arrived in Linux 6.8; "
+		       "kernel %s answers the unknown ioctl with -EINVAL (use "
+		       "KVM_SET_USER_MEMORY_REGION)",
+		       vm->kvm->host->kernel.release);
+		return -S2MT_EINVAL;
+	}
 	/* M1: arm64 has no private memory for these VMs, so GUEST_MEMFD is
 	 * refused like any unknown bit (and the old ioctl never had it). */
-	(void)v2;
 	if (mem->flags & ~valid) {
 		VM_WHY(vm, "M1", "M1: unknown or unsupported memslot flags %#x",
 		       mem->flags & ~valid);

@@ -114,8 +114,16 @@ static int code_slot(struct model_backend *m, int vm)
 		return 0;
 	err = s2mt_mm_mmap_anon(&m->mm, &r, S2MT_BACK_ANON,
 				&slot.userspace_addr);
+	/* The first ioctl, which every kernel has, as the real backend. */
 	if (!err)
-		err = s2mt_vm_set_user_memory_region2(m->vms[vm], &slot);
+		err = s2mt_vm_set_user_memory_region(
+			m->vms[vm],
+			&(struct s2mt_userspace_memory_region){
+				.slot = slot.slot,
+				.guest_phys_addr = slot.guest_phys_addr,
+				.memory_size = slot.memory_size,
+				.userspace_addr = slot.userspace_addr,
+			});
 	if (!err)
 		err = s2mt_vm_create_vcpu(m->vms[vm]) < 0 ? -S2MT_EINVAL : 0;
 	m->code_ready[vm] = !err;
@@ -194,7 +202,7 @@ const struct s2mt_vmm_ops s2mt_vmm_model_ops = {
 };
 
 int model_backend_init(struct model_backend *m, const char *preset,
-		       unsigned era)
+		       unsigned era, const struct s2mt_kernel *kernel)
 {
 	/* The QEMU machine's stand-ins: an idle MMIO window (virtio-mmio
 	 * at 0x0a000000 there) and the edu device's 1 MiB BAR0. */
@@ -204,6 +212,8 @@ int model_backend_init(struct model_backend *m, const char *preset,
 
 	memset(m, 0, sizeof(*m));
 	err = s2mt_host_init(&m->host, preset, era, 4ULL << 30);
+	if (!err && kernel)
+		err = s2mt_host_set_kernel(&m->host, kernel);
 	if (err)
 		return err;
 	m->dev_mmio = s2mt_host_add_vfio_pci(&m->host, "virtio-mmio", idle);

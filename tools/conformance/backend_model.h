@@ -18,8 +18,10 @@ struct model_backend {
 
 extern const struct s2mt_vmm_ops s2mt_vmm_model_ops;
 
+/* kernel: the booted kernel's release (uname -r), or NULL for the era's
+ * representative. */
 int model_backend_init(struct model_backend *m, const char *preset,
-		       unsigned era);
+		       unsigned era, const struct s2mt_kernel *kernel);
 void model_backend_fini(struct model_backend *m);
 
 #endif

@@ -120,10 +120,12 @@ int main(int argc, char **argv)
 		{ "real", required_argument, 0, 'r' },
 		{ "known", required_argument, 0, 'k' },
 		{ "label", required_argument, 0, 'l' },
+		{ "kernel", required_argument, 0, 'K' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *era_text = NULL, *preset = NULL, *real = NULL,
-		   *known = NULL, *label = "run", *mode;
+		   *known = NULL, *label = "run", *mode, *release = NULL;
+	struct s2mt_kernel kernel;
 	struct model_backend *m = calloc(1, sizeof(*m));
 	char err[256], *script, *text;
 	unsigned era;
@@ -153,6 +155,9 @@ int main(int argc, char **argv)
 		case 'l':
 			label = optarg;
 			break;
+		case 'K':
+			release = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -164,12 +169,26 @@ int main(int argc, char **argv)
 			"--preset and one SCRIPT\n");
 		return 2;
 	}
+	/* The booted kernel's own release, when known: its finer boundaries
+	 * (REGION2 in 6.8, MTE and shared memory in 6.2, stable fixes). */
+	if (release && s2mt_kernel_parse(release, &kernel, err, sizeof(err))) {
+		fprintf(stderr, "s2mt-conformance: --kernel: %s\n", err);
+		return 2;
+	}
+	if (release && s2mt_kernel_era(&kernel) != era) {
+		fprintf(stderr,
+			"s2mt-conformance: kernel %s has the %s rules, not "
+			"--era %s\n",
+			release, s2mt_era_name(s2mt_kernel_era(&kernel)),
+			era_text);
+		return 2;
+	}
 	script = slurp(argv[optind]);
 	if (!script) {
 		perror(argv[optind]);
 		return 2;
 	}
-	if (model_backend_init(m, preset, era)) {
+	if (model_backend_init(m, preset, era, release ? &kernel : NULL)) {
 		fprintf(stderr, "s2mt-conformance: cannot build host %s\n",
 			preset);
 		return 2;
@@ -232,8 +251,8 @@ int main(int argc, char **argv)
 		}
 		free(k);
 	}
-	printf("conformance %s (model: era %s, preset %s)\n", label, era_text,
-	       preset);
+	printf("conformance %s (model: kernel %s, era %s, preset %s)\n", label,
+	       release ? release : "-", era_text, preset);
 	printf("%-16s %-46s %-14s %-14s %s\n", "id", "operation", "real",
 	       "model", "verdict");
 	for (size_t i = 0; i < nr_results; i++) {

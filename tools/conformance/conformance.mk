@@ -11,7 +11,9 @@ CONF_MKCPIO := $(CONF_DIR)/mkcpio
 CONF_INIT_SRCS := tools/conformance/init_main.c \
 	tools/conformance/backend_kvm.c tools/conformance/guest.S \
 	tools/conformance/script.c
-CONF_BIN := build/normal/bin/s2mt-conformance
+# The model's side: the s2mt-conformance of this build variant ($(B), from
+# the top-level Makefile: build/normal unless VARIANT says otherwise).
+CONF_BIN := $(CONFORMANCE)
 # Debian packages: the cross toolchain for /init; for the runs the
 # emulator, an unpacker for the 6.12+ modules (.ko.xz) and the keyring the
 # private apt state checks the archive with.
@@ -36,7 +38,7 @@ deps-conformance:
 	@scripts/ensure-deps.sh $(DEPS_BUILD) $(DEPS_CONFORMANCE_INIT) \
 		$(DEPS_CONFORMANCE_RUN)
 
-# $(CONF_BIN) is built by the top-level Makefile's rules.
+# $(CONF_BIN) is built by the top-level Makefile's rules ($(CONFORMANCE)).
 conformance: conformance-init $(CONF_BIN)
 	@scripts/ensure-deps.sh $(DEPS_CONFORMANCE_RUN)
-	scripts/conformance.sh
+	CONF_BIN=$(CONF_BIN) scripts/conformance.sh

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for the scenario loader (tools/s2mt/scenario.c). Build
+ * libFuzzer target for the scenario loader (tools/s2mt/scenario*.c). Build
  * it with clang, -fsanitize=fuzzer,address,undefined, -Iinclude and
- * -Itools/s2mt, linking tools/s2mt/scenario.c, the core and model sources
+ * -Itools/s2mt, linking tools/s2mt/scenario*.c, the core and model sources
  * (src/core, src/model) and -lyaml; run it on a corpus directory such as
  * the files of examples/ and tests/data/bad/.
  *

@@ -30,6 +30,8 @@ int cli_load(const char *cmd, int argc, char **argv, bool *json,
 
 /* --strict: hazard warnings fail the run too. */
 extern bool cli_strict;
+/* compare --kernels LIST: comma-separated releases (uname -r). */
+extern const char *cli_kernels;
 
 struct run;
 /* Runs a loaded scenario in its own era; 0, or an exit status after

@@ -181,6 +181,43 @@ static void print_layout(FILE *f, const struct run *r)
 	}
 }
 
+/* The kernel and the rules it gets: every change the model knows, had
+ * or not, with the version that brought it. */
+static void kernel_text(FILE *f, const struct s2mt_kernel *k, unsigned era)
+{
+	char desc[160];
+	bool first = true;
+
+	s2mt_kernel_describe(k, desc, sizeof(desc));
+	fprintf(f, "kernel %s: the %s rules; has", desc, s2mt_era_name(era));
+	for (unsigned i = 0; i < S2MT_KF_COUNT_; i++)
+		if (s2mt_kernel_has(k, i)) {
+			fprintf(f, "%s %s", first ? "" : ",",
+				s2mt_kernel_feature_name(i));
+			first = false;
+		}
+	if (first)
+		fprintf(f, " none of the later changes");
+	first = true;
+	for (unsigned i = 0; i < S2MT_KF_COUNT_; i++)
+		if (!s2mt_kernel_has(k, i)) {
+			unsigned major, minor;
+
+			s2mt_kernel_feature_since(i, &major, &minor);
+			if (major)
+				fprintf(f, "%s %s (%u.%u)",
+					first ? "; lacks" : ",",
+					s2mt_kernel_feature_name(i), major,
+					minor);
+			else
+				fprintf(f, "%s %s (stable kernels only)",
+					first ? "; lacks" : ",",
+					s2mt_kernel_feature_name(i));
+			first = false;
+		}
+	fprintf(f, "\n");
+}
+
 /* The verdict a person reads last: the first failing step, named with
  * its errno and rule, before anything else. */
 static void report_verdict(FILE *f, const struct run *r)
@@ -244,8 +281,9 @@ static void report_text(FILE *f, const struct run *r)
 		fprintf(f, "%s\n", sc->name);
 	if (sc->description[0])
 		fprintf(f, "%s\n", sc->description);
-	fprintf(f, "host %s (%s), kernel era %s\n", r->host.preset, caps,
-		s2mt_era_name(r->era));
+	fprintf(f, "host %s (%s, IPA up to %u bits)\n", r->host.preset, caps,
+		r->host.ipa_limit);
+	kernel_text(f, &r->host.kernel, r->era);
 
 	fprintf(f, "\nSteps\n");
 	for (size_t i = 0; i < sc->nr_steps; i++) {
@@ -392,7 +430,22 @@ static json_t *report_json(const struct run *r)
 		json_pack("{s:s, s:b, s:b, s:b, s:b}", "preset", r->host.preset,
 			  "fwb", r->host.caps.fwb, "dic", r->host.caps.dic,
 			  "idc", r->host.caps.idc, "mte", r->host.caps.mte));
-	json_object_set_new(root, "kernel", json_string(s2mt_era_name(r->era)));
+	{
+		json_t *has = json_array();
+		char desc[160];
+
+		for (unsigned i = 0; i < S2MT_KF_COUNT_; i++)
+			if (s2mt_kernel_has(&r->host.kernel, i))
+				json_array_append_new(
+					has,
+					json_string(
+						s2mt_kernel_feature_name(i)));
+		s2mt_kernel_describe(&r->host.kernel, desc, sizeof(desc));
+		json_object_set_new(
+			root, "kernel",
+			json_pack("{s:s, s:s, s:o}", "release", desc, "rules",
+				  s2mt_era_name(r->era), "has", has));
+	}
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		const struct step_result *s = &r->steps[i];
 		const struct sc_step *st = &sc->steps[i];
@@ -541,6 +594,7 @@ static int dump_json(json_t *root)
 }
 
 bool cli_strict;
+const char *cli_kernels;
 
 /* Parses "[--json] [--strict] FILE" for run/compare/advise. */
 int cli_load(const char *cmd, int argc, char **argv, bool *json,
@@ -548,6 +602,8 @@ int cli_load(const char *cmd, int argc, char **argv, bool *json,
 {
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
 					      { "strict", no_argument, 0, 's' },
+					      { "kernels", required_argument, 0,
+						'k' },
 					      { 0, 0, 0, 0 } };
 	char err[512];
 	int c;
@@ -560,6 +616,8 @@ int cli_load(const char *cmd, int argc, char **argv, bool *json,
 			*json = true;
 		else if (c == 's')
 			cli_strict = true;
+		else if (c == 'k' && !strcmp(cmd, "compare"))
+			cli_kernels = optarg;
 		else
 			return cli_usage_error(cmd, "unknown option '%s'",
 					       argv[optind - 1]);
@@ -588,7 +646,9 @@ int cli_run_era(const struct scenario *sc, unsigned era, struct run *r)
 			r->oom_what);
 		return S2MT_EXIT_OOM;
 	}
-	fprintf(stderr, "%s\n", r->setup_error);
+	/* compare says it in its report, for the kernel it leaves out. */
+	if (!r->use_kernel)
+		fprintf(stderr, "%s\n", r->setup_error);
 	return S2MT_EXIT_USAGE;
 }
 
@@ -628,217 +688,319 @@ out:
 	return status;
 }
 
-/* The eras a compare could run; the others are left out with a note. */
-#define for_each_era(e)                                                        \
-	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)                         \
-		if (!present[e]) {                                             \
-		} else
+/* One column of s2mt compare: a kernel, and the story told under it. */
+#define MAX_COLUMNS 8
 
-/* compare exits like run does, for the worst era. */
-static int compare_status(const struct run *runs, const bool *present)
+struct column {
+	struct s2mt_kernel kernel;
+	char name[48];
+	bool present; /* false: the host could not be built (say why) */
+	struct run run;
+};
+
+static int compare_columns(const struct scenario *sc, struct column *col,
+			   size_t *nr)
+{
+	char list[512], err[256];
+	size_t n = 0;
+
+	if (!cli_kernels) {
+		bool gpu = false;
+
+		for (size_t i = 0; i < sc->nr_devices; i++)
+			gpu |= sc->devices[i].type == SC_DEV_NVGRACE;
+		/* The three era representatives. A GPU story before 6.9
+		 * gets the nvgrace-gpu driver as a backport (NVIDIA's
+		 * out-of-tree one), said in the column's name: that era's
+		 * answer is what the 6.9 series was about. */
+		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++, n++) {
+			s2mt_kernel_of_era(e, &col[n].kernel);
+			snprintf(col[n].name, sizeof(col[n].name), "%s",
+				 s2mt_era_name(e));
+			if (gpu &&
+			    !s2mt_kernel_has(&col[n].kernel,
+					     S2MT_KF_NVGRACE_GPU) &&
+			    !s2mt_kernel_add_backport(&col[n].kernel,
+						      "nvgrace-gpu", err,
+						      sizeof(err)))
+				snprintf(col[n].name, sizeof(col[n].name),
+					 "%s+nvgrace-gpu", s2mt_era_name(e));
+		}
+		*nr = n;
+		return 0;
+	}
+	snprintf(list, sizeof(list), "%s", cli_kernels);
+	for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_COLUMNS)
+			return cli_usage_error("compare",
+					       "--kernels: at most %d versions",
+					       MAX_COLUMNS);
+		if (s2mt_kernel_parse(t, &col[n].kernel, err, sizeof(err)))
+			return cli_usage_error("compare", "--kernels: %s", err);
+		/* The scenario's own release keeps its backports. */
+		if (!strcmp(col[n].kernel.release, sc->kernel.release))
+			col[n].kernel = sc->kernel;
+		snprintf(col[n].name, sizeof(col[n].name), "%s", t);
+		n++;
+	}
+	if (!n)
+		return cli_usage_error("compare",
+				       "--kernels: no version given");
+	*nr = n;
+	return 0;
+}
+
+static int name_width(const struct column *col, size_t nr)
+{
+	size_t w = 5;
+
+	for (size_t k = 0; k < nr; k++)
+		if (strlen(col[k].name) > w)
+			w = strlen(col[k].name);
+	return (int)w;
+}
+
+static int compare_status(const struct column *col, size_t nr)
 {
 	int worst = S2MT_EXIT_OK;
 
-	for_each_era(e) if (run_exit_status(&runs[e]) > worst) worst =
-		run_exit_status(&runs[e]);
+	for (size_t k = 0; k < nr; k++)
+		if (col[k].present && run_exit_status(&col[k].run) > worst)
+			worst = run_exit_status(&col[k].run);
 	return worst;
 }
 
-/* s2mt compare: the same story in every era, side by side. */
+static uint32_t hazard_bits(const struct run *r)
+{
+	uint32_t bits = 0;
+
+	for (size_t h = 0; h < r->nr_hazards && h < RUN_MAX_HAZARDS; h++)
+		bits |= S2MT_HAZARD_BIT(r->hazards[h].id);
+	return bits;
+}
+
+static void compare_json(const struct scenario *sc, struct column *col,
+			 size_t nr, size_t first, int *status)
+{
+	json_t *root = json_object(), *rows = json_array(), *o;
+
+	json_object_set_new(root, "file", json_string(sc->file));
+	json_object_set_new(root, "host",
+			    json_string(col[first].run.host.preset));
+	o = json_array();
+	for (size_t k = 0; k < nr; k++)
+		json_array_append_new(
+			o,
+			col[k].present
+				? json_pack("{s:s, s:s}", "kernel", col[k].name,
+					    "rules",
+					    s2mt_era_name(col[k].run.era))
+				: json_pack("{s:s, s:s}", "kernel", col[k].name,
+					    "left_out",
+					    col[k].run.setup_error));
+	json_object_set_new(root, "kernels", o);
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		json_t *eras = json_object();
+
+		for (size_t k = 0; k < nr; k++) {
+			const struct run *r = &col[k].run;
+			char out[160];
+
+			if (!col[k].present)
+				continue;
+			step_outcome(r, &sc->steps[i], &r->steps[i], out,
+				     sizeof(out));
+			json_object_set_new(
+				eras, col[k].name,
+				json_pack("{s:s, s:i, s:s, s:s, s:b}",
+					  "outcome", out, "errno",
+					  r->steps[i].err, "rule",
+					  r->steps[i].rule ? r->steps[i].rule
+							   : "",
+					  "reason", r->steps[i].reason, "fails",
+					  r->steps[i].fails));
+		}
+		json_array_append_new(rows,
+				      json_pack("{s:I, s:s, s:o}", "step",
+						(json_int_t)(i + 1), "what",
+						col[first].run.steps[i].what,
+						"eras", eras));
+	}
+	json_object_set_new(root, "steps", rows);
+	rows = json_object();
+	for (size_t k = 0; k < nr; k++)
+		if (col[k].present)
+			json_object_set_new(
+				rows, col[k].name,
+				hazard_list(hazard_bits(&col[k].run)));
+	json_object_set_new(root, "hazards", rows);
+	rows = json_object();
+	for (size_t k = 0; k < nr; k++)
+		if (col[k].present)
+			json_object_set_new(
+				rows, col[k].name,
+				json_pack("{s:s, s:i}", "result",
+					  result_word(&col[k].run), "exit",
+					  run_exit_status(&col[k].run)));
+	json_object_set_new(root, "verdicts", rows);
+	*status = compare_status(col, nr);
+	json_object_set_new(root, "result",
+			    json_string(*status ? "findings" : "ok"));
+	json_object_set_new(root, "exit", json_integer(*status));
+	if (dump_json(root))
+		*status = S2MT_EXIT_USAGE;
+}
+
+static void compare_text(const struct scenario *sc, struct column *col,
+			 size_t nr, size_t first, int *status)
+{
+	printf("s2mt compare %s%s%s\nhost %s; the same story under each "
+	       "kernel\n\n",
+	       sc->file, sc->name[0] ? " - " : "", sc->name,
+	       col[first].run.host.preset);
+	printf("%-4s %-46s", "step", "what");
+	for (size_t k = 0; k < nr; k++)
+		if (col[k].present)
+			printf(" | %-36s", col[k].name);
+	printf("\n");
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		const char *what = col[first].run.steps[i].what;
+
+		/* A long step text gets a line of its own, never cut. */
+		if (strlen(what) > 46)
+			printf("%-4zu %s\n%-4s %-46s", i + 1, what, "", "");
+		else
+			printf("%-4zu %-46s", i + 1, what);
+		for (size_t k = 0; k < nr; k++) {
+			const struct run *r = &col[k].run;
+			char out[160];
+
+			if (!col[k].present)
+				continue;
+			compare_cell(r, &sc->steps[i], &r->steps[i], out,
+				     sizeof(out));
+			printf(" | %-36.36s", out);
+		}
+		printf("\n");
+	}
+	printf("%-4s %-46s", "", "hazards at the end");
+	for (size_t k = 0; k < nr; k++) {
+		uint32_t bits = hazard_bits(&col[k].run);
+		char list[64] = "";
+
+		if (!col[k].present)
+			continue;
+		for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
+			if (bits & S2MT_HAZARD_BIT(z))
+				snprintf(list + strlen(list),
+					 sizeof(list) - strlen(list), "%s ",
+					 s2mt_hazard_name(z));
+		printf(" | %-36s", bits ? list : "none");
+	}
+	printf("\n\nWhere the kernels differ:\n");
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		const struct run *r0 = &col[first].run;
+		char a[160], b[160];
+		bool differ = false;
+
+		/* They differ when what they did or why differs; an
+		 * identical pair is not a difference. */
+		step_outcome(r0, &sc->steps[i], &r0->steps[i], a, sizeof(a));
+		for (size_t k = first + 1; k < nr; k++) {
+			const struct run *r = &col[k].run;
+
+			if (!col[k].present)
+				continue;
+			step_outcome(r, &sc->steps[i], &r->steps[i], b,
+				     sizeof(b));
+			differ |= strcmp(a, b) != 0 ||
+				strcmp(r0->steps[i].reason,
+				       r->steps[i].reason) != 0;
+		}
+		if (!differ)
+			continue;
+		printf("  step %zu, %s:\n", i + 1, r0->steps[i].what);
+		for (size_t k = 0; k < nr; k++) {
+			const struct run *r = &col[k].run;
+
+			if (!col[k].present)
+				continue;
+			step_outcome(r, &sc->steps[i], &r->steps[i], b,
+				     sizeof(b));
+			printf("    %-*s %s: %s\n", name_width(col, nr),
+			       col[k].name, b, r->steps[i].reason);
+		}
+	}
+	for (size_t k = 0; k < nr; k++)
+		if (!col[k].present)
+			printf("\n%s left out: %s\n", col[k].name,
+			       col[k].run.setup_error);
+	printf("\nVerdict per kernel (the scenario's expectations count "
+	       "under its own rules, %s):\n",
+	       s2mt_era_name(sc->era));
+	for (size_t k = 0; k < nr; k++)
+		if (col[k].present)
+			printf("  %-*s %s (exit %d)\n", name_width(col, nr),
+			       col[k].name, result_word(&col[k].run),
+			       run_exit_status(&col[k].run));
+	*status = compare_status(col, nr);
+	printf("Result: %s (exit %d, the worst kernel)\n",
+	       *status ? "findings" : "ok", *status);
+}
+
+/* s2mt compare: the same story under several kernels, side by side. */
 int cmd_compare(int argc, char **argv)
 {
 	struct scenario *sc = calloc(1, sizeof(*sc));
-	struct run *runs = calloc(S2MT_ERA_COUNT_, sizeof(*runs));
-	bool present[S2MT_ERA_COUNT_] = { 0 }, json;
-	int status, first = -1;
+	struct column *col = calloc(MAX_COLUMNS, sizeof(*col));
+	size_t nr = 0, first = MAX_COLUMNS;
+	bool json;
+	int status;
 
-	if (!sc || !runs)
+	if (!sc || !col)
 		return S2MT_EXIT_USAGE;
 	status = cli_load("compare", argc, argv, &json, sc);
+	if (!status)
+		status = compare_columns(sc, col, &nr);
+	if (!status)
+		status = cli_check_memory(sc, 2);
 	if (status)
 		goto out;
-	status = cli_check_memory(sc, S2MT_ERA_COUNT_);
-	if (status)
-		goto out;
-	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++) {
-		status = cli_run_era(sc, e, &runs[e]);
-		if (status == S2MT_EXIT_USAGE && runs[e].setup_error[0]) {
-			/* An era without a driver the story needs (nvgrace-gpu
-			 * before 6.9): left out, and said so. */
-			present[e] = false;
+	for (size_t k = 0; k < nr; k++) {
+		col[k].run.kernel = col[k].kernel;
+		col[k].run.use_kernel = true;
+		status = cli_run_era(sc, s2mt_kernel_era(&col[k].kernel),
+				     &col[k].run);
+		if (status == S2MT_EXIT_USAGE && col[k].run.setup_error[0]) {
+			/* A kernel without a driver the story needs
+			 * (nvgrace-gpu before 6.9): left out, and said so. */
 			status = 0;
 			continue;
 		}
 		if (status)
 			goto free_runs;
-		present[e] = true;
-		if (first < 0)
-			first = (int)e;
+		col[k].present = true;
+		if (first == MAX_COLUMNS)
+			first = k;
 		/* The report needs the steps and hazards, not the tables:
-		 * one era's tables at a time. */
-		run_free(&runs[e]);
+		 * one kernel's tables at a time. */
+		run_free(&col[k].run);
 	}
-	if (first < 0) {
-		fprintf(stderr, "s2mt compare: no era can run this story\n");
+	if (first == MAX_COLUMNS) {
+		fprintf(stderr, "s2mt compare: no kernel can run this story\n");
 		status = S2MT_EXIT_USAGE;
 		goto free_runs;
 	}
-	if (json) {
-		json_t *root = json_object(), *rows = json_array();
-
-		json_object_set_new(root, "file", json_string(sc->file));
-		json_object_set_new(root, "host",
-				    json_string(runs[first].host.preset));
-		for (size_t i = 0; i < sc->nr_steps; i++) {
-			json_t *eras = json_object();
-
-			for_each_era(e)
-			{
-				char out[160];
-
-				step_outcome(&runs[e], &sc->steps[i],
-					     &runs[e].steps[i], out,
-					     sizeof(out));
-				json_object_set_new(
-					eras, s2mt_era_name(e),
-					json_pack(
-						"{s:s, s:i, s:s, s:s}",
-						"outcome", out, "errno",
-						runs[e].steps[i].err, "rule",
-						runs[e].steps[i].rule
-							? runs[e].steps[i].rule
-							: "",
-						"reason",
-						runs[e].steps[i].reason));
-			}
-			json_array_append_new(
-				rows,
-				json_pack("{s:I, s:s, s:o}", "step",
-					  (json_int_t)(i + 1), "what",
-					  runs[first].steps[i].what, "eras",
-					  eras));
-		}
-		json_object_set_new(root, "steps", rows);
-		rows = json_object();
-		for_each_era(e)
-		{
-			uint32_t bits = 0;
-
-			for (size_t h = 0;
-			     h < runs[e].nr_hazards && h < RUN_MAX_HAZARDS; h++)
-				bits |= S2MT_HAZARD_BIT(runs[e].hazards[h].id);
-			json_object_set_new(rows, s2mt_era_name(e),
-					    hazard_list(bits));
-		}
-		json_object_set_new(root, "hazards", rows);
-		rows = json_object();
-		for_each_era(e) json_object_set_new(
-			rows, s2mt_era_name(e),
-			json_pack("{s:s, s:i}", "result", result_word(&runs[e]),
-				  "exit", run_exit_status(&runs[e])));
-		json_object_set_new(root, "verdicts", rows);
-		json_object_set_new(root, "result",
-				    json_string(compare_status(runs, present)
-							? "findings"
-							: "ok"));
-		json_object_set_new(
-			root, "exit",
-			json_integer(compare_status(runs, present)));
-		status = dump_json(root);
-		if (!status)
-			status = compare_status(runs, present);
-	} else {
-		printf("s2mt compare %s%s%s\nhost %s; the same story in each "
-		       "kernel era\n\n",
-		       sc->file, sc->name[0] ? " - " : "", sc->name,
-		       runs[first].host.preset);
-		printf("%-4s %-46s", "step", "what");
-		for_each_era(e) printf(" | %-36s", s2mt_era_name(e));
-		printf("\n");
-		for (size_t i = 0; i < sc->nr_steps; i++) {
-			/* A long step text gets a line of its own, never cut. */
-			if (strlen(runs[first].steps[i].what) > 46)
-				printf("%-4zu %s\n%-4s %-46s", i + 1,
-				       runs[first].steps[i].what, "", "");
-			else
-				printf("%-4zu %-46s", i + 1,
-				       runs[first].steps[i].what);
-			for_each_era(e)
-			{
-				char out[160];
-
-				compare_cell(&runs[e], &sc->steps[i],
-					     &runs[e].steps[i], out,
-					     sizeof(out));
-				printf(" | %-36.36s", out);
-			}
-			printf("\n");
-		}
-		printf("%-4s %-46s", "", "hazards at the end");
-		for_each_era(e)
-		{
-			char list[64] = "";
-			uint32_t bits = 0;
-
-			for (size_t h = 0;
-			     h < runs[e].nr_hazards && h < RUN_MAX_HAZARDS; h++)
-				bits |= S2MT_HAZARD_BIT(runs[e].hazards[h].id);
-			for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
-				if (bits & S2MT_HAZARD_BIT(z))
-					snprintf(list + strlen(list),
-						 sizeof(list) - strlen(list),
-						 "%s ", s2mt_hazard_name(z));
-			printf(" | %-36s", bits ? list : "none");
-		}
-		printf("\n");
-		/* What changed between eras, step by step. */
-		printf("\nWhere the eras differ:\n");
-		for (size_t i = 0; i < sc->nr_steps; i++) {
-			char a[160], b[160];
-			bool differ = false;
-
-			/* Eras differ when what they did or why differs; an
-			 * identical pair is not a difference. */
-			step_outcome(&runs[first], &sc->steps[i],
-				     &runs[first].steps[i], a, sizeof(a));
-			for (unsigned e = 1; e < S2MT_ERA_COUNT_; e++) {
-				step_outcome(&runs[e], &sc->steps[i],
-					     &runs[e].steps[i], b, sizeof(b));
-				differ |= strcmp(a, b) != 0 ||
-					strcmp(runs[first].steps[i].reason,
-					       runs[e].steps[i].reason) != 0;
-			}
-			if (!differ)
-				continue;
-			printf("  step %zu, %s:\n", i + 1,
-			       runs[first].steps[i].what);
-			for_each_era(e)
-			{
-				step_outcome(&runs[e], &sc->steps[i],
-					     &runs[e].steps[i], b, sizeof(b));
-				printf("    %-5s %s: %s\n", s2mt_era_name(e), b,
-				       runs[e].steps[i].reason);
-			}
-		}
-		for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
-			if (!present[e])
-				printf("\n%s left out: %s\n", s2mt_era_name(e),
-				       runs[e].setup_error);
-		printf("\nVerdict per era (the scenario's expectations count "
-		       "in its own era, %s):\n",
-		       s2mt_era_name(sc->era));
-		for_each_era(e) printf("  %-5s %s (exit %d)\n",
-				       s2mt_era_name(e), result_word(&runs[e]),
-				       run_exit_status(&runs[e]));
-		status = compare_status(runs, present);
-		printf("Result: %s (exit %d, the worst era)\n",
-		       status ? "findings" : "ok", status);
-	}
+	if (json)
+		compare_json(sc, col, nr, first, &status);
+	else
+		compare_text(sc, col, nr, first, &status);
 free_runs:
-	for (unsigned e = 0; e < S2MT_ERA_COUNT_; e++)
-		run_free(&runs[e]);
+	for (size_t k = 0; k < nr; k++)
+		run_free(&col[k].run);
 out:
-	free(runs);
+	free(col);
 	free(sc);
 	return status;
 }

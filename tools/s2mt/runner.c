@@ -267,7 +267,21 @@ static int do_slot(struct run *r, const struct sc_step *st,
 			   "scenario: the slot's mmap is not mapped");
 		return -S2MT_EINVAL;
 	}
-	err = s2mt_vm_set_user_memory_region2(r->vm, &mem);
+	/* As QEMU does: the REGION2 ioctl where the kernel has it (6.8,
+	 * KVM_CAP_USER_MEMORY2), the first one before. */
+	if (s2mt_kernel_has(&r->host.kernel, S2MT_KF_USER_MEMORY2)) {
+		err = s2mt_vm_set_user_memory_region2(r->vm, &mem);
+	} else {
+		struct s2mt_userspace_memory_region v1 = {
+			.slot = mem.slot,
+			.flags = mem.flags,
+			.guest_phys_addr = mem.guest_phys_addr,
+			.memory_size = mem.memory_size,
+			.userspace_addr = mem.userspace_addr,
+		};
+
+		err = s2mt_vm_set_user_memory_region(r->vm, &v1);
+	}
 	set_reason(s, r->vm->rule, r->vm->why);
 	return err;
 }
@@ -507,6 +521,12 @@ static int setup_host(struct run *r)
 		err = s2mt_host_init_caps(&r->host, &sc->caps, r->era, sc->ram);
 	else
 		err = s2mt_host_init(&r->host, sc->preset, r->era, sc->ram);
+	/* The scenario's own kernel, with its finer boundaries and
+	 * backports; another era (compare) gets that era's representative. */
+	if (!err && r->use_kernel)
+		err = s2mt_host_set_kernel(&r->host, &r->kernel);
+	else if (!err && r->era == sc->era && sc->kernel.major)
+		err = s2mt_host_set_kernel(&r->host, &sc->kernel);
 	if (err)
 		goto fail;
 	for (size_t i = 0; i < sc->nr_devices; i++) {
@@ -607,7 +627,8 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 {
 	void (*progress)(struct run *, size_t) = r->progress;
 	void *progress_arg = r->progress_arg;
-	bool strict = r->strict;
+	bool strict = r->strict, use_kernel = r->use_kernel;
+	struct s2mt_kernel kernel = r->kernel;
 
 	memset(r, 0, sizeof(*r));
 	r->sc = sc;
@@ -615,6 +636,8 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 	r->progress = progress;
 	r->progress_arg = progress_arg;
 	r->strict = strict;
+	r->use_kernel = use_kernel;
+	r->kernel = kernel;
 	for (size_t i = 0; i < sc->nr_steps; i++)
 		if (sc->steps[i].kind == SC_STEP_ACCESS)
 			r->pages_total += sc->accesses[sc->steps[i].ref].size /
@@ -793,8 +816,7 @@ int run_exit_status(const struct run *r)
 	bool own = r->era == r->sc->era;
 
 	if ((own && r->expectations_failed) || r->failing_steps ||
-	    r->hazard_errors ||
-	    (r->strict && r->hazard_warnings))
+	    r->hazard_errors || (r->strict && r->hazard_warnings))
 		return S2MT_EXIT_FINDING;
 	return S2MT_EXIT_OK;
 }

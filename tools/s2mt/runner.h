@@ -75,6 +75,10 @@ struct run {
 	void *progress_arg;
 	bool freed; /* run_free() done: the VM and VMAs are gone */
 	bool strict; /* warnings fail the run too */
+	/* Set before run_scenario(): tell the story under this kernel
+	 * rather than the scenario's (s2mt compare). */
+	bool use_kernel;
+	struct s2mt_kernel kernel;
 	/* The verdict */
 	size_t first_failing_step; /* index + 1, 0: none */
 	unsigned failing_steps;

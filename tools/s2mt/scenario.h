@@ -137,6 +137,9 @@ struct sc_step {
 	long cap;
 	bool on_vm;
 	struct s2mt_migration_target target;
+	/* migrate: the destination's kernel (the scenario's unless given);
+	 * target.era is s2mt_kernel_era() of it. */
+	struct s2mt_kernel target_kernel;
 	bool has_expect;
 	struct sc_expect expect;
 	struct sc_mark mark;
@@ -156,7 +159,8 @@ struct scenario {
 	char preset[32]; /* host preset, or "custom" */
 	struct s2mt_host_caps caps; /* when custom */
 	uint64_t ram; /* bytes */
-	unsigned era;
+	struct s2mt_kernel kernel; /* the host's: `uname -r` and backports */
+	unsigned era; /* s2mt_kernel_era(&kernel): the rules that apply */
 	bool era_given;
 	struct sc_device devices[SC_MAX_DEVICES];
 	size_t nr_devices;

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scenario loader's machine: `host` (a preset or explicit features,
+ * RAM), `kernel`, and `devices` (vfio-pci BARs, nvgrace-gpu regions).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenario_parse.h"
+
+#define SC_DEVICE_NAME_MAX 31 /* struct s2mt_device's name */
+
+/* ------------------------------------------------------------------ */
+/* kernel                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Text for the kernel API, which quotes what it refuses as it is: empty
+ * text, a control character (it would break the one-line message) or,
+ * when max is not 0, more than max characters are refused here instead,
+ * shown masked and cut.
+ */
+static int api_text(struct ctx *c, const yaml_node_t *n, const char *path,
+		    const char *what, size_t max, const char **text)
+{
+	char s[SHOW_LEN];
+	bool bad = !slen(n) || (max && slen(n) > max);
+
+	if (sc_get_text(c, n, path, what, text))
+		return -1;
+	for (size_t i = 0; i < slen(n) && !bad; i++)
+		bad = (unsigned char)(*text)[i] < 0x20 || (*text)[i] == 0x7f;
+	if (bad)
+		return sc_fail(c, n, "%s: expected %s, got %s", path, what,
+			       sc_show(n, s));
+	return 0;
+}
+
+/*
+ * A release as `uname -r` prints it. The era names stand for their eras'
+ * representative kernels, so that a scenario written for an era, and
+ * `s2mt compare`, keep meaning the same rules.
+ */
+static int get_release(struct ctx *c, const yaml_node_t *n, const char *path,
+		       const char *what, struct s2mt_kernel *k)
+{
+	char why[S2MT_WHY_LEN];
+	const char *text;
+	unsigned era;
+
+	if (api_text(c, n, path, what, 0, &text))
+		return -1;
+	if (!s2mt_era_parse(text, &era)) {
+		s2mt_kernel_of_era(era, k);
+		return 0;
+	}
+	if (s2mt_kernel_parse(text, k, why, sizeof(why)))
+		return sc_fail(c, n, "%s: %s", path, why);
+	return 0;
+}
+
+static int add_backports(struct ctx *c, const yaml_node_t *n, const char *path,
+			 struct s2mt_kernel *k)
+{
+	const yaml_node_item_t *it;
+	char p[PATH_LEN], why[S2MT_WHY_LEN];
+	const char *name;
+
+	if (sc_want(c, n, path, YAML_SEQUENCE_NODE, "a list of backport names"))
+		return -1;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		const yaml_node_t *b = node_get(c, *it);
+		size_t i = (size_t)(it - n->data.sequence.items.start);
+
+		if (!b)
+			return sc_broken(c);
+		sc_pidx(p, path, i);
+		/* Names are short: a longer one is no name, and quoting it
+		 * whole would drown the list of the known ones. */
+		if (api_text(c, b, p, "a backport name", SC_NAME_LEN - 1,
+			     &name))
+			return -1;
+		if (s2mt_kernel_add_backport(k, name, why, sizeof(why)))
+			return sc_fail(c, b, "%s: %s", p, why);
+	}
+	return 0;
+}
+
+int sc_get_kernel(struct ctx *c, const yaml_node_t *n, const char *path,
+		  struct s2mt_kernel *k)
+{
+	static const char *const keys[] = { "version", "backports", NULL };
+	const char *what = "a kernel release (6.12, 6.17.0-1001-nvidia, ...) "
+			   "or a map {version, backports}";
+	const yaml_node_t *v;
+	char p[PATH_LEN];
+
+	memset(k, 0, sizeof(*k));
+	if (n->type != YAML_MAPPING_NODE)
+		return get_release(c, n, path, what, k);
+	if (sc_check_map(c, n, path, keys))
+		return -1;
+	v = sc_require(c, n, path, "version");
+	if (!v ||
+	    get_release(c, v, sc_pkey(p, path, "version"),
+			"a kernel release (6.12, 6.17.0-1001-nvidia, ...)", k))
+		return -1;
+	v = sc_map_get(c, n, "backports", NULL);
+	if (v && add_backports(c, v, sc_pkey(p, path, "backports"), k))
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* host                                                               */
+/* ------------------------------------------------------------------ */
+
+int sc_get_preset(struct ctx *c, const yaml_node_t *n, const char *path,
+		  const char **preset)
+{
+	unsigned i;
+
+	if (sc_get_choice(c, n, path, s2mt_host_presets, "preset", &i))
+		return -1;
+	*preset = s2mt_host_presets[i];
+	return 0;
+}
+
+static int parse_features(struct ctx *c, const yaml_node_t *n,
+			  struct s2mt_host_caps *caps)
+{
+	static const char *const keys[] = { "fwb", "dic", "idc", "mte", NULL };
+	bool *fields[] = { &caps->fwb, &caps->dic, &caps->idc, &caps->mte };
+	char p[PATH_LEN];
+
+	memset(caps, 0, sizeof(*caps));
+	if (sc_check_map(c, n, "host.features", keys))
+		return -1;
+	for (size_t i = 0; keys[i]; i++) {
+		const yaml_node_t *v = sc_map_get(c, n, keys[i], NULL);
+
+		if (v &&
+		    sc_get_bool(c, v, sc_pkey(p, "host.features", keys[i]),
+				fields[i]))
+			return -1;
+	}
+	return 0;
+}
+
+int sc_parse_host(struct ctx *c, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "preset", "features", "ram", NULL };
+	const uint64_t ram_max = S2MT_HOST_DEVMEM_BASE - S2MT_HOST_RAM_BASE;
+	struct scenario *sc = c->sc;
+	const yaml_node_t *preset, *features, *ram, *kp = NULL, *kf = NULL;
+	char s1[24], s2[24];
+
+	if (sc_check_map(c, n, "host", keys))
+		return -1;
+	preset = sc_map_get(c, n, "preset", &kp);
+	features = sc_map_get(c, n, "features", &kf);
+	if (preset && features)
+		return sc_fail(c, later(kp, kf),
+			       "host: 'preset' and 'features' are mutually "
+			       "exclusive (give exactly one)");
+	if (!preset && !features)
+		return sc_fail(c, n,
+			       "host: missing 'preset' or 'features' (give "
+			       "exactly one)");
+	if (preset) {
+		const char *name;
+
+		if (sc_get_preset(c, preset, "host.preset", &name))
+			return -1;
+		snprintf(sc->preset, sizeof(sc->preset), "%s", name);
+		s2mt_host_preset_caps(name, &sc->caps);
+	} else {
+		if (parse_features(c, features, &sc->caps))
+			return -1;
+		snprintf(sc->preset, sizeof(sc->preset), "custom");
+	}
+
+	sc->ram = 64 * SZ_1G;
+	ram = sc_map_get(c, n, "ram", NULL);
+	if (!ram)
+		return 0;
+	if (sc_get_size(c, ram, "host.ram", &sc->ram))
+		return -1;
+	sc_format_size(sc->ram, s1, sizeof(s1));
+	if (!sc->ram || sc->ram % SZ_1G)
+		return sc_fail(c, ram,
+			       "host.ram: %s is not a non-zero multiple of 1G",
+			       s1);
+	sc_format_size(ram_max, s2, sizeof(s2));
+	if (sc->ram > ram_max)
+		return sc_fail(c, ram,
+			       "host.ram: %s is more than %s (the RAM window "
+			       "below the device memory)",
+			       s1, s2);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* devices                                                            */
+/* ------------------------------------------------------------------ */
+
+static int parse_bar(struct ctx *c, const yaml_node_t *n, const char *path,
+		     struct sc_device *d, size_t lines[S2MT_MAX_BARS])
+{
+	static const char *const keys[] = { "index",	    "size",
+					    "prefetchable", "read_side_effects",
+					    "mmap",	    NULL };
+	const yaml_node_t *vi, *vs, *v;
+	struct s2mt_bar_spec *bar;
+	uint64_t index, size;
+	bool mmap = true;
+	char p[PATH_LEN], s[24];
+
+	if (sc_check_map(c, n, path, keys))
+		return -1;
+	vi = sc_require(c, n, path, "index");
+	if (!vi)
+		return -1;
+	vs = sc_require(c, n, path, "size");
+	if (!vs)
+		return -1;
+	if (sc_get_range(c, vi, sc_pkey(p, path, "index"), 0, S2MT_MAX_BARS - 1,
+			 "0..5", &index))
+		return -1;
+	bar = &d->bars[index];
+	if (lines[index])
+		return sc_fail(c, vi,
+			       "%s: BAR %" PRIu64 " is already defined "
+			       "(line %zu)",
+			       p, index, lines[index]);
+	lines[index] = line_of(vi);
+	if (sc_get_size(c, vs, sc_pkey(p, path, "size"), &size))
+		return -1;
+	if (!is_pow2(size) || size < SZ_4K) {
+		sc_format_size(size, s, sizeof(s));
+		return sc_fail(c, vs,
+			       "%s: %s is not a power of two of at least 4K", p,
+			       s);
+	}
+	bar->size = size;
+	v = sc_map_get(c, n, "prefetchable", NULL);
+	if (v &&
+	    sc_get_bool(c, v, sc_pkey(p, path, "prefetchable"),
+			&bar->prefetchable))
+		return -1;
+	/*
+	 * PCI: a memory BAR is marked prefetchable only when reading it has
+	 * no side effects, so one that is not may have them (an NVMe BAR0,
+	 * a NIC's registers). Assuming none there would hide Z6 when a
+	 * kernel maps it Normal-NC; the scenario says so when it knows
+	 * better.
+	 */
+	bar->read_side_effects = !bar->prefetchable;
+	v = sc_map_get(c, n, "read_side_effects", NULL);
+	if (v &&
+	    sc_get_bool(c, v, sc_pkey(p, path, "read_side_effects"),
+			&bar->read_side_effects))
+		return -1;
+	v = sc_map_get(c, n, "mmap", NULL);
+	if (v && sc_get_bool(c, v, sc_pkey(p, path, "mmap"), &mmap))
+		return -1;
+	bar->no_mmap = !mmap;
+	return 0;
+}
+
+static int parse_vfio_pci(struct ctx *c, const yaml_node_t *n, const char *path,
+			  struct sc_device *d)
+{
+	const yaml_node_t *bars = sc_map_get(c, n, "bars", NULL);
+	const yaml_node_item_t *it;
+	size_t lines[S2MT_MAX_BARS] = { 0 };
+	char p[PATH_LEN], pi[PATH_LEN];
+
+	if (!bars)
+		return 0;
+	sc_pkey(p, path, "bars");
+	if (sc_want(c, bars, p, YAML_SEQUENCE_NODE, "a list"))
+		return -1;
+	for (it = bars->data.sequence.items.start;
+	     it < bars->data.sequence.items.top; it++) {
+		const yaml_node_t *b = node_get(c, *it);
+		size_t i = (size_t)(it - bars->data.sequence.items.start);
+
+		if (!b)
+			return sc_broken(c);
+		if (parse_bar(c, b, sc_pidx(pi, p, i), d, lines))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_nvgrace(struct ctx *c, const yaml_node_t *n, const char *path,
+			 struct sc_device *d)
+{
+	const yaml_node_t *use, *res;
+	char p[PATH_LEN], s[24];
+
+	use = sc_require(c, n, path, "usemem");
+	if (!use || sc_get_size(c, use, sc_pkey(p, path, "usemem"), &d->usemem))
+		return -1;
+	if (!d->usemem || d->usemem % SZ_2M) {
+		sc_format_size(d->usemem, s, sizeof(s));
+		return sc_fail(c, use,
+			       "%s: %s is not a non-zero multiple of 2M", p, s);
+	}
+	res = sc_map_get(c, n, "resmem", NULL);
+	if (!res || scalar_ieq(res, "none"))
+		return 0;
+	if (sc_get_size(c, res, sc_pkey(p, path, "resmem"), &d->resmem))
+		return -1;
+	if (!d->resmem || d->resmem % SZ_4K) {
+		sc_format_size(d->resmem, s, sizeof(s));
+		return sc_fail(
+			c, res,
+			"%s: %s is not a non-zero multiple of 4K (or none)", p,
+			s);
+	}
+	return 0;
+}
+
+int sc_find_device(const struct scenario *sc, const char *name)
+{
+	for (size_t i = 0; i < sc->nr_devices; i++)
+		if (!strcmp(sc->devices[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int parse_device(struct ctx *c, const yaml_node_t *n, size_t i)
+{
+	static const char *const keys[] = { "name",   "type",	"bars",
+					    "usemem", "resmem", NULL };
+	static const char *const vfio_keys[] = { "name", "type", "bars", NULL };
+	static const char *const nv_keys[] = { "name", "type", "usemem",
+					       "resmem", NULL };
+	static const char *const types[] = { [SC_DEV_VFIO_PCI] = "vfio-pci",
+					     [SC_DEV_NVGRACE] = "nvgrace-gpu",
+					     NULL };
+	struct scenario *sc = c->sc;
+	struct sc_device *d = &sc->devices[i];
+	const yaml_node_t *name, *type;
+	char path[PATH_LEN], p[PATH_LEN], what[32];
+	unsigned t;
+	int dup;
+
+	memset(d, 0, sizeof(*d));
+	sc_pidx(path, "devices", i);
+	if (sc_check_map(c, n, path, keys))
+		return -1;
+	name = sc_require(c, n, path, "name");
+	if (!name)
+		return -1;
+	type = sc_require(c, n, path, "type");
+	if (!type)
+		return -1;
+	if (sc_get_name(c, name, sc_pkey(p, path, "name"), SC_DEVICE_NAME_MAX,
+			d->name))
+		return -1;
+	dup = sc_find_device(sc, d->name);
+	if (dup >= 0)
+		return sc_fail(
+			c, name,
+			"%s: duplicate device name '%s' (first at line %u)", p,
+			d->name, sc->devices[dup].mark.line);
+	if (sc_get_choice(c, type, sc_pkey(p, path, "type"), types,
+			  "device type", &t))
+		return -1;
+	d->type = (uint8_t)t;
+	d->mark = mark_of(n);
+	snprintf(what, sizeof(what), "type %s", types[t]);
+	if (sc_check_subset(c, n, path,
+			    t == SC_DEV_VFIO_PCI ? vfio_keys : nv_keys, what))
+		return -1;
+	if (t == SC_DEV_VFIO_PCI)
+		return parse_vfio_pci(c, n, path, d);
+	return parse_nvgrace(c, n, path, d);
+}
+
+int sc_parse_devices(struct ctx *c, const yaml_node_t *n)
+{
+	const yaml_node_item_t *it;
+
+	if (sc_want(c, n, "devices", YAML_SEQUENCE_NODE, "a list"))
+		return -1;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		const yaml_node_t *d = node_get(c, *it);
+		size_t i = c->sc->nr_devices;
+
+		if (!d)
+			return sc_broken(c);
+		if (i >= SC_MAX_DEVICES)
+			return sc_fail(c, d,
+				       "devices: too many entries (at most %d)",
+				       SC_MAX_DEVICES);
+		if (parse_device(c, d, i))
+			return -1;
+		c->device_nodes[i] = d;
+		c->sc->nr_devices++;
+	}
+	return 0;
+}
