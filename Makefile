@@ -62,8 +62,9 @@ BENCH_SRCS := tools/bench/bench.c
 BENCH := $(B)/bin/s2mt-bench
 # The s2mt command at VM sizes (tools/bench/scale.c), the last section of
 # `make bench`. SCALE_SIZE (default 96G), SCALE_BASE (1G), SCALE_NOFWB_SIZE,
-# SCALE_NOFWB_BASE, SCALE_ONLY (a comma-separated list of configurations),
-# SCALE_TIMEOUT_FACTOR, SCALE_TB=1 (also 1 TiB; takes minutes).
+# SCALE_NOFWB_BASE, SCALE_ONLY (a comma-separated list of configurations,
+# `tb` for the 1 TiB run), SCALE_TIMEOUT_FACTOR, SCALE_TB=0 (skip the 1 TiB
+# run), SCALE_TB_TIMEOUT (its limit, default 60 s).
 SCALE := $(B)/bin/s2mt-scale
 SCALE_FLAGS = $(if $(SCALE_SIZE),--size $(SCALE_SIZE)) \
 	$(if $(SCALE_BASE),--base $(SCALE_BASE)) \
@@ -71,7 +72,9 @@ SCALE_FLAGS = $(if $(SCALE_SIZE),--size $(SCALE_SIZE)) \
 	$(if $(SCALE_NOFWB_BASE),--no-fwb-base $(SCALE_NOFWB_BASE)) \
 	$(if $(SCALE_ONLY),--only $(SCALE_ONLY)) \
 	$(if $(SCALE_TIMEOUT_FACTOR),--timeout-factor $(SCALE_TIMEOUT_FACTOR)) \
-	$(if $(filter 1 yes,$(SCALE_TB)),--tb)
+	$(if $(filter 1 yes,$(SCALE_TB)),--tb) \
+	$(if $(filter 0 no,$(SCALE_TB)),--no-tb) \
+	$(if $(SCALE_TB_TIMEOUT),--tb-timeout $(SCALE_TB_TIMEOUT))
 
 TOOL_LIBS := -ljansson -lyaml -lm
 CMOCKA_LIBS := -lcmocka

@@ -70,7 +70,13 @@ static void step_outcome(const struct run *r, const struct sc_step *st,
 		return;
 	}
 	if (st->kind == SC_STEP_MIGRATE) {
-		snprintf(buf, len, s->nr_z8 ? "Z8 x%zu" : "ok", s->nr_z8);
+		if (s->nr_z8)
+			snprintf(buf, len, "Z8 x%zu", s->nr_z8);
+		else
+			snprintf(buf, len, "memory types ok%s",
+				 s->migrate_devices
+					 ? "; devices, CPU not checked"
+					 : "; CPU not checked");
 		return;
 	}
 	snprintf(buf, len, "%s", s->err ? s2mt_errno_name(s->err) : "0");
@@ -96,6 +102,28 @@ static void compare_cell(const struct run *r, const struct sc_step *st,
 	if (s->has_eff && !s->eff.status)
 		s2mt_memtype_name(&s->eff.mt, eff, sizeof(eff));
 	snprintf(buf, len, "%s %s -> %s", leaf, s2, eff);
+}
+
+/* The step of access a whose first page was refused and none of whose
+ * steps got through, or NULL. */
+static const struct step_result *access_refused(const struct run *r, size_t a)
+{
+	const struct step_result *refused = NULL;
+
+	for (size_t i = 0; i < r->sc->nr_steps; i++) {
+		const struct sc_step *st = &r->sc->steps[i];
+		const struct step_result *s = &r->steps[i];
+
+		if (st->kind != SC_STEP_ACCESS || (size_t)st->ref != a ||
+		    !s->ran_fault)
+			continue;
+		if (!s->touch.stopped ||
+		    s->touch.stop_ipa !=
+			    (r->sc->accesses[a].ipa & ~(S2MT_PAGE_SIZE - 1)))
+			return NULL; /* it got through somewhere */
+		refused = s;
+	}
+	return refused;
 }
 
 static void print_layout(FILE *f, const struct run *r)
@@ -154,8 +182,23 @@ static void print_layout(FILE *f, const struct run *r)
 			struct s2mt_effective eff;
 			char eff_name[40], s1[40];
 
+			const struct step_result *refused;
+
 			if (ac->ipa < q->ipa || ac->ipa >= q->ipa + q->size)
 				continue;
+			/* An access the first page of which was refused (an
+			 * injected abort, an MMIO exit) never read this leaf. */
+			refused = access_refused(r, a);
+			if (refused) {
+				fprintf(f,
+					"      access %s: %s (%s), it did not "
+					"read this leaf\n",
+					ac->name,
+					s2mt_fault_outcome_token(
+						refused->first.outcome),
+					refused->rule ? refused->rule : "-");
+				continue;
+			}
 			run_access_effective(r, ac, &q->leaf, &eff);
 			if (eff.status)
 				snprintf(eff_name, sizeof(eff_name),
@@ -294,6 +337,8 @@ static void report_text(FILE *f, const struct run *r)
 		fprintf(f, "  %2zu  %-58s %s\n", i + 1, s->what, out);
 		if (s->reason[0])
 			fprintf(f, "      %s\n", s->reason);
+		if (s->note[0])
+			fprintf(f, "      %s\n", s->note);
 		if (sc->steps[i].kind == SC_STEP_ACCESS && s->pages_touched > 1)
 			fprintf(f, "      %llu stage-2 faults to touch it%s\n",
 				(unsigned long long)s->faults,
@@ -475,6 +520,8 @@ static json_t *report_json(const struct run *r)
 		    st->kind == SC_STEP_GET_DIRTY_LOG)
 			json_object_set_new(o, "value", json_integer(s->value));
 		json_object_set_new(o, "fails", json_boolean(s->fails));
+		if (s->note[0])
+			json_object_set_new(o, "note", json_string(s->note));
 		if (s->guest_visible)
 			json_object_set_new(o, "guest_visible", json_true());
 		if (s->expect_checked)

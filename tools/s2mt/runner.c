@@ -208,19 +208,33 @@ static void slot_region(struct run *r, const struct sc_slot *def,
 		: def->userspace_addr;
 }
 
+/* An address where nothing is mapped, for a slot over an mmap that is
+ * not there: the mmap's own fixed address, else one far from the model's
+ * first-fit area. */
+static uint64_t hole_for(const struct run *r, int idx)
+{
+	const struct sc_mmap *m = &r->sc->mmaps[idx];
+	uint64_t hva = 0x400000000000ULL + (uint64_t)idx * (1ULL << 40);
+
+	if (m->fixed &&
+	    !s2mt_mm_find_vma_intersection(&r->mm, m->hva, m->hva + m->size))
+		return m->hva;
+	return hva;
+}
+
 static int do_slot(struct run *r, const struct sc_step *st,
 		   struct step_result *s)
 {
 	const struct sc_slot *def = slot_def(r->sc, st->slot);
 	struct s2mt_userspace_memory_region2 mem;
 	char size[24];
-	int err = ensure_vm(r, s);
+	int err;
 
-	if (err)
-		return err;
-	slot_region(r, def, &mem);
+	/* The step says what it is, even when there is no VM to do it. */
+	memset(&mem, 0, sizeof(mem));
 	switch (st->kind) {
 	case SC_STEP_MEMSLOT:
+		mem.slot = def->slot;
 		mem.flags = def->flags;
 		mem.guest_phys_addr = def->gpa;
 		mem.memory_size = def->size;
@@ -236,36 +250,47 @@ static int do_slot(struct run *r, const struct sc_step *st,
 			 def->flags);
 		break;
 	case SC_STEP_SLOT_DELETE:
-		mem.memory_size = 0;
 		snprintf(s->what, sizeof(s->what), "delete memslot %u",
 			 def->slot);
 		break;
 	case SC_STEP_SLOT_MOVE:
-		mem.guest_phys_addr = st->gpa;
 		snprintf(s->what, sizeof(s->what), "move memslot %u to %#llx",
 			 def->slot, (unsigned long long)st->gpa);
 		break;
 	case SC_STEP_SLOT_FLAGS:
-		mem.flags = st->flags;
 		snprintf(s->what, sizeof(s->what), "memslot %u flags -> %#x",
 			 def->slot, st->flags);
 		break;
 	default: /* SC_STEP_DIRTY_LOG */
-		if (st->enable)
-			mem.flags |= KVM_MEM_LOG_DIRTY_PAGES;
-		else
-			mem.flags &= ~(uint32_t)KVM_MEM_LOG_DIRTY_PAGES;
 		snprintf(s->what, sizeof(s->what),
-			 "dirty logging %s on memslot %u",
+			 "turn dirty logging %s for memslot %u",
 			 st->enable ? "on" : "off", def->slot);
 		break;
 	}
+	err = ensure_vm(r, s);
+	if (err)
+		return err;
+	if (st->kind != SC_STEP_MEMSLOT) {
+		/* The live slot's values (else the definition's), changed
+		 * as the step says. */
+		slot_region(r, def, &mem);
+		if (st->kind == SC_STEP_SLOT_DELETE)
+			mem.memory_size = 0;
+		else if (st->kind == SC_STEP_SLOT_MOVE)
+			mem.guest_phys_addr = st->gpa;
+		else if (st->kind == SC_STEP_SLOT_FLAGS)
+			mem.flags = st->flags;
+		else if (st->enable)
+			mem.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+		else
+			mem.flags &= ~(uint32_t)KVM_MEM_LOG_DIRTY_PAGES;
+	}
 	if (def->mmap >= 0 && st->kind == SC_STEP_MEMSLOT &&
 	    !r->mmap_live[def->mmap]) {
-		/* The VMM would pass whatever HVA it had: none here. */
-		set_reason(s, "scenario",
-			   "scenario: the slot's mmap is not mapped");
-		return -S2MT_EINVAL;
+		/* The mmap failed or is gone: the VMM passes an address
+		 * where nothing is mapped. KVM accepts it (M3 skips holes
+		 * between VMAs) and the first fault there gets -EFAULT. */
+		mem.userspace_addr = hole_for(r, def->mmap) + def->mmap_offset;
 	}
 	/* As QEMU does: the REGION2 ioctl where the kernel has it (6.8,
 	 * KVM_CAP_USER_MEMORY2), the first one before. */
@@ -431,6 +456,32 @@ static void add_hazard(struct run *r, const struct s2mt_hazard *h)
 	r->nr_hazards++;
 }
 
+/* What a migrate step does not check, said after what it does: QEMU
+ * refuses a VM with a passed-through device that has no VFIO migration
+ * support, and a destination CPU without the source's features. */
+static void migrate_not_checked(const struct run *r, const struct sc_step *st,
+				struct step_result *s)
+{
+	const struct s2mt_host_caps *a = &r->host.caps, *b = &st->target.caps;
+	char devs[96] = "";
+
+	for (size_t i = 0; i < r->sc->nr_devices; i++)
+		snprintf(devs + strlen(devs), sizeof(devs) - strlen(devs),
+			 "%s%s", devs[0] ? ", " : "", r->sc->devices[i].name);
+	snprintf(s->note, sizeof(s->note),
+		 "checked: memory types (capability 243, Z8) only; not "
+		 "checked: %s%s%s; CPU features (%s%s%s%s)",
+		 devs[0] ? "device migration for " : "no passed-through device",
+		 devs,
+		 devs[0] ? " (QEMU refuses without VFIO migration support)"
+			 : "",
+		 a->fwb != b->fwb ? "FWB differs, " : "",
+		 a->dic != b->dic ? "DIC differs, " : "",
+		 a->mte != b->mte ? "MTE differs, " : "",
+		 "ID registers, PA size");
+	s->migrate_devices = r->sc->nr_devices;
+}
+
 static int do_migrate(struct run *r, const struct sc_step *st,
 		      struct step_result *s)
 {
@@ -452,6 +503,7 @@ static int do_migrate(struct run *r, const struct sc_step *st,
 		set_reason(s, "C1",
 			   "C1: the destination supports every slot's memory "
 			   "type");
+	migrate_not_checked(r, st, s);
 	return 0;
 }
 

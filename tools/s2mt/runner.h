@@ -15,6 +15,7 @@ struct step_result {
 	const char *rule;
 	char what[192]; /* "memslot 1 -> gpa 0x400000000 (usemem, 96G)" */
 	char reason[S2MT_WHY_LEN];
+	char note[320]; /* what the step did not check (migrate) */
 	long value; /* capability */
 	/* access steps */
 	bool ran_fault;
@@ -27,6 +28,7 @@ struct step_result {
 	struct s2mt_effective eff; /* the guest's effective type there */
 	/* migrate steps */
 	size_t nr_z8;
+	size_t migrate_devices; /* passed-through devices: not checked */
 	/* expectation */
 	bool expect_checked, expect_ok;
 	char expect_msg[256];
