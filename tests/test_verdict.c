@@ -349,6 +349,59 @@ static void test_out_of_memory_refused_up_front(void **state)
 		fail_msg("stderr: %s", o.err);
 }
 
+/* A run of 4 KiB leaves is cut where the permissions change (K7), and
+ * each range names every access that touched it. */
+static void test_layout_splits_by_permission(void **state)
+{
+	(void)state;
+	s2mt("run", "",
+	     "host: {preset: grace-hopper}\n"
+	     "kernel: \"6.17\"\n"
+	     "vmm:\n"
+	     "  mmaps:\n"
+	     "    - {name: ram, kind: anonymous, size: 64K}\n"
+	     "  memslots:\n"
+	     "    - {slot: 0, guest_phys_addr: 0x40000000, mmap: ram, "
+	     "flags: [log-dirty-pages]}\n"
+	     "guest:\n"
+	     "  accesses:\n"
+	     "    - {name: r, ipa: 0x40000000, size: 64K}\n"
+	     "    - {name: w, ipa: 0x40004000, size: 8K, access: write}\n");
+	assert_int_equal(o.status, 0);
+	HAS("4 x 4K leaves, MemAttr Force-WB (0b110), S2AP/XN R-X\n"
+	    "      access r (MAIR 0xff): Normal-WB, ISH\n"
+	    "        0x40004000-0x40006000");
+	HAS("2 x 4K leaves, MemAttr Force-WB (0b110), S2AP/XN RWX\n"
+	    "      access r (MAIR 0xff): Normal-WB, ISH\n"
+	    "      access w (MAIR 0xff): Normal-WB, ISH\n");
+	HAS("10 x 4K leaves, MemAttr Force-WB (0b110), S2AP/XN R-X\n"
+	    "      access r");
+}
+
+/* An access refused at its first page is not shown as reading the leaf
+ * that is there at the end. */
+static void test_refused_access_not_paired_with_leaf(void **state)
+{
+	(void)state;
+	s2mt("run", "",
+	     "host: {preset: grace-hopper}\n"
+	     "kernel: \"6.17\"\n"
+	     "devices:\n"
+	     "  - {name: nic0, type: vfio-pci, bars: [{index: 0, size: 2M, "
+	     "prefetchable: true}]}\n"
+	     "vmm:\n"
+	     "  mmaps:\n"
+	     "    - {name: bar, kind: vfio-bar, device: nic0, bar: 0}\n"
+	     "  memslots:\n"
+	     "    - {slot: 0, guest_phys_addr: 0x10000000, mmap: bar}\n"
+	     "guest:\n"
+	     "  accesses:\n"
+	     "    - {name: wr, ipa: 0x10000000, access: write}\n"
+	     "    - {name: x, ipa: 0x10000000, access: exec}\n");
+	HAS("access x: inject-iabt (K3), it did not read this leaf");
+	LACKS("access x (MAIR");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +416,8 @@ int main(void)
 		cmocka_unit_test(test_step_text_after_failed_create_vm),
 		cmocka_unit_test(test_counts_split_and_harvest_flush),
 		cmocka_unit_test(test_out_of_memory_refused_up_front),
+		cmocka_unit_test(test_layout_splits_by_permission),
+		cmocka_unit_test(test_refused_access_not_paired_with_leaf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

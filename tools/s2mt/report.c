@@ -126,6 +126,26 @@ static const struct step_result *access_refused(const struct run *r, size_t a)
 	return refused;
 }
 
+/* Where the steps of access a got to: the end of its range, or the page
+ * a touch stopped at; 0 when no step ran it. */
+static uint64_t access_reach(const struct run *r, size_t a)
+{
+	const struct sc_access *ac = &r->sc->accesses[a];
+	uint64_t reach = 0;
+
+	for (size_t i = 0; i < r->sc->nr_steps; i++) {
+		const struct sc_step *st = &r->sc->steps[i];
+		const struct step_result *s = &r->steps[i];
+		uint64_t end = s->touch.stopped ? s->touch.stop_ipa
+						: ac->ipa + ac->size;
+
+		if (st->kind == SC_STEP_ACCESS && (size_t)st->ref == a &&
+		    s->ran_fault && end > reach)
+			reach = end;
+	}
+	return reach;
+}
+
 static void print_layout(FILE *f, const struct run *r)
 {
 	fprintf(f,
@@ -138,15 +158,19 @@ static void print_layout(FILE *f, const struct run *r)
 	for (size_t i = 0; i < r->nr_layout; i++) {
 		const struct s2mt_query_entry *q = &r->layout[i];
 		char size[24], leaf[24], s2[48], perm[8], what[96] = "no VMA";
+		char range[48];
 
 		sc_format_size(q->size, size, sizeof(size));
 		if (q->has_vma)
 			s2mt_vma_describe(&r->host, &q->vma, what,
 					  sizeof(what));
-		fprintf(f, "  %#014llx-%#014llx %6s  slot %-3d %-26s host %s\n",
-			(unsigned long long)q->ipa,
-			(unsigned long long)(q->ipa + q->size), size, q->slot,
-			what,
+		/* Addresses as everywhere else in the report (0x40000000),
+		 * right-aligned so the columns still line up. */
+		snprintf(range, sizeof(range), "%#llx-%#llx",
+			 (unsigned long long)q->ipa,
+			 (unsigned long long)(q->ipa + q->size));
+		fprintf(f, "  %27s %6s  slot %-3d %-26s host %s\n", range, size,
+			q->slot, what,
 			q->has_vma ? s2mt_attrindx_name(q->host_attrindx)
 				   : "-");
 		if (!q->mapped) {
@@ -181,10 +205,13 @@ static void print_layout(FILE *f, const struct run *r)
 			const struct sc_access *ac = &r->sc->accesses[a];
 			struct s2mt_effective eff;
 			char eff_name[40], s1[40];
-
 			const struct step_result *refused;
+			uint64_t reach = access_reach(r, a);
 
-			if (ac->ipa < q->ipa || ac->ipa >= q->ipa + q->size)
+			/* The accesses that touched this range, and one that
+			 * was refused where it started. */
+			if (!reach || ac->ipa >= q->ipa + q->size ||
+			    (ac->ipa < q->ipa && reach <= q->ipa))
 				continue;
 			/* An access the first page of which was refused (an
 			 * injected abort, an MMIO exit) never read this leaf. */
