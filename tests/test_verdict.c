@@ -402,6 +402,53 @@ static void test_refused_access_not_paired_with_leaf(void **state)
 	LACKS("access x (MAIR");
 }
 
+/* Progress goes to stderr on a terminal only: under script(1) (a pty)
+ * it shows steps, pages and faults; with stderr a file it stays silent. */
+static void test_progress_only_on_a_terminal(void **state)
+{
+	static const char yaml[] =
+		"host: {preset: grace-hopper}\n"
+		"kernel: \"6.17\"\n"
+		"vmm:\n"
+		"  mmaps:\n"
+		"    - {name: ram, kind: anonymous, size: 4G}\n"
+		"  memslots:\n"
+		"    - {slot: 0, guest_phys_addr: 0x40000000, mmap: ram}\n"
+		"guest:\n"
+		"  accesses:\n"
+		"    - {name: w, ipa: 0x40000000, size: 4G, access: write}\n";
+	char file[] = "/tmp/s2mt-progress-XXXXXX", cmd[1024];
+	int fd = mkstemp(file);
+	FILE *p;
+	size_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1),
+			 (ssize_t)sizeof(yaml) - 1);
+	close(fd);
+	/* stdout to /dev/null, stderr on script's pty, which it copies to
+	 * its own stdout. */
+	snprintf(cmd, sizeof(cmd),
+		 "S2MT_PROGRESS_AFTER=0 script -qec '%s run %s >/dev/null' "
+		 "/dev/null",
+		 getenv("S2MT_BIN"), file);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(o.text, 1, sizeof(o.text) - 1, p);
+	o.text[n] = '\0';
+	pclose(p);
+	HAS("step 4 of 4");
+	HAS("of 1048576 pages touched");
+	HAS("faults");
+	/* Not a terminal: nothing on stderr. */
+	g_shell_prefix = "S2MT_PROGRESS_AFTER=0";
+	s2mt("run", "", yaml);
+	g_shell_prefix = "";
+	assert_string_equal(o.err, "");
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_memory_refused_up_front),
 		cmocka_unit_test(test_layout_splits_by_permission),
 		cmocka_unit_test(test_refused_access_not_paired_with_leaf),
+		cmocka_unit_test(test_progress_only_on_a_terminal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

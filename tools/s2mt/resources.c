@@ -114,7 +114,7 @@ int cli_check_memory(const struct scenario *sc, unsigned nr_runs)
 struct progress {
 	const char *what;
 	struct timespec start;
-	double last;
+	double last, after; /* silent for `after` seconds */
 	bool shown;
 };
 
@@ -134,7 +134,7 @@ static void show(struct run *r, size_t step)
 	uint64_t faults = 0;
 
 	/* Silent for the first second, then at most four times a second. */
-	if (t < 1.0 || t - p->last < 0.25)
+	if (t < p->after || (p->shown && t - p->last < 0.25))
 		return;
 	p->last = t;
 	for (size_t i = 0; i <= step && i < r->sc->nr_steps; i++)
@@ -165,6 +165,10 @@ void cli_progress_begin(struct run *r, const char *what)
 	if (!p)
 		return;
 	p->what = what;
+	/* S2MT_PROGRESS_AFTER: seconds before the first line (tests). */
+	p->after = getenv("S2MT_PROGRESS_AFTER")
+		? atof(getenv("S2MT_PROGRESS_AFTER"))
+		: 1.0;
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	r->progress_arg = p;
 	r->progress = show;
