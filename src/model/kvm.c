@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <s2mt/model.h>
 
@@ -117,12 +118,15 @@ static void *pool_alloc(struct table_pool *pool)
 		if (!chunks)
 			return NULL;
 		pool->chunks = chunks;
-		/* calloc of a large block comes from fresh, zeroed pages. */
-		chunk = aligned_alloc(PAGE_SIZE,
-				      (size_t)POOL_CHUNK_PAGES * PAGE_SIZE);
-		if (!chunk)
+		/* Straight from the kernel: zeroed, page aligned, and given
+		 * back whole when the VM goes (malloc would keep it in its
+		 * heap, and a second VM - s2mt compare - would not reuse it
+		 * all). */
+		chunk = mmap(NULL, (size_t)POOL_CHUNK_PAGES * PAGE_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (chunk == MAP_FAILED)
 			return NULL;
-		memset(chunk, 0, (size_t)POOL_CHUNK_PAGES * PAGE_SIZE);
 		pool->chunks[pool->nr_chunks++] = chunk;
 		pool->chunk_used = 0;
 	}
@@ -134,7 +138,7 @@ static void *pool_alloc(struct table_pool *pool)
 static void pool_destroy(struct table_pool *pool)
 {
 	for (size_t i = 0; i < pool->nr_chunks; i++)
-		free(pool->chunks[i]);
+		munmap(pool->chunks[i], (size_t)POOL_CHUNK_PAGES * PAGE_SIZE);
 	free(pool->chunks);
 	free(pool);
 }
