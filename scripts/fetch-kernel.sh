@@ -34,38 +34,8 @@ fi
 log() { echo "fetch-kernel: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
 
-# "URI SUITE" pairs of the host's Debian sources, deb822 and classic.
-host_sources() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '
-			function flush() {
-				if (deb && uri != "")
-					for (i = 1; i <= ns; i++)
-						print uri, s[i]
-				deb = 0; uri = ""; ns = 0
-			}
-			/^[ \t]*$/ { flush(); next }
-			/^#/ { next }
-			tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
-			tolower($1) == "uris:" { uri = $2 }
-			tolower($1) == "suites:" { ns = 0; for (i = 2; i <= NF; i++) s[++ns] = $i }
-			END { flush() }
-		' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '
-			$1 != "deb" { next }
-			{
-				i = 2
-				if ($i ~ /^\[/) while (i <= NF && $i !~ /\]$/) i++
-				if ($i ~ /^\[/ || $i ~ /\]$/) i++
-				print $i, $(i + 1)
-			}
-		' "$f"
-	done
-}
+# host_sources: "URI SUITE" pairs of this machine's Debian sources.
+. "$here/apt-sources.sh"
 
 sources=$(host_sources)
 # The main archive: the URI that serves a plain codename (no "-" suffix);

@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PAGE_W 1100
 
@@ -517,41 +519,11 @@ static void test_scale_stated_and_one_address_width(void **state)
 	}
 }
 
-/*
- * Advance widths of DejaVu Sans and its bold, ' '..'~', in 1/1000 em:
- * the font the SVG asks for first (fc-match's answer on Debian too).
- */
-static const unsigned short adv_book[95] = {
-	318, 401, 460, 838, 636,  950, 780, 275, 390, 390, 500, 838, 318, 361,
-	318, 337, 636, 636, 636,  636, 636, 636, 636, 636, 636, 636, 337, 337,
-	838, 838, 838, 531, 1000, 684, 686, 698, 770, 632, 575, 775, 752, 295,
-	295, 656, 557, 863, 748,  787, 603, 787, 695, 635, 611, 732, 684, 989,
-	685, 611, 685, 390, 337,  390, 838, 500, 500, 613, 635, 550, 635, 615,
-	352, 635, 634, 278, 278,  579, 278, 974, 634, 612, 635, 635, 411, 521,
-	392, 634, 592, 818, 592,  592, 525, 636, 337, 636, 838,
-};
-static const unsigned short adv_bold[95] = {
-	348, 456, 521, 838, 696, 1002, 872, 306,  457,	457, 523, 838,
-	380, 415, 380, 365, 696, 696,  696, 696,  696,	696, 696, 696,
-	696, 696, 400, 400, 838, 838,  838, 580,  1000, 774, 762, 734,
-	830, 683, 683, 821, 837, 372,  372, 775,  637,	995, 837, 850,
-	733, 850, 770, 720, 682, 812,  774, 1103, 771,	724, 725, 457,
-	365, 457, 838, 500, 500, 675,  716, 593,  716,	678, 435, 716,
-	712, 343, 343, 665, 343, 1042, 712, 687,  716,	716, 493, 595,
-	478, 712, 652, 924, 645, 652,  582, 712,  365,	712, 838,
-};
-
+/* The map's own text measure (map.c): this checks the layout it builds
+ * with it, whether labels run off the page or into each other. */
 static double width_of(const struct text *t)
 {
-	const unsigned short *adv = t->bold ? adv_bold : adv_book;
-	double w = 0;
-
-	for (const unsigned char *c = (const unsigned char *)t->s; *c; c++)
-		if (*c >= 32 && *c < 127)
-			w += adv[*c - 32];
-		else if ((*c & 0xc0) != 0x80)
-			w += 1000;
-	return w * t->size / 1000;
+	return map_text_width(t->s, t->size, t->bold);
 }
 
 /* No text leaves the page or touches another text (boxes from the

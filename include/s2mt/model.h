@@ -674,6 +674,8 @@ struct s2mt_hazard {
 	uint8_t id; /* enum s2mt_hazard_id */
 	struct s2mt_vm *vm;
 	uint64_t ipa, size, pa;
+	bool cacheable_alias; /* Z5: one of the two types is cacheable, so
+				 coherency is lost (not only ordering) */
 	char detail[S2MT_WHY_LEN];
 };
 

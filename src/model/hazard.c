@@ -48,6 +48,7 @@ struct found {
 	size_t max, nr;
 	struct s2mt_hazard last[S2MT_Z8 + 1]; /* the latest per id */
 	size_t last_pos[S2MT_Z8 + 1]; /* its index + 1, 0: none yet */
+	bool cacheable_alias; /* for the next finding (Z5) */
 };
 
 static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
@@ -64,8 +65,9 @@ static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
 	if (pos && last->vm == vm && size && last->ipa + last->size == ipa &&
 	    last->pa + last->size == pa) {
 		last->size += size;
+		last->cacheable_alias |= f->cacheable_alias;
 		if (pos <= f->max)
-			f->out[pos - 1].size = last->size;
+			f->out[pos - 1] = *last;
 		return;
 	}
 	last->id = (uint8_t)id;
@@ -73,6 +75,7 @@ static void add(struct found *f, unsigned id, struct s2mt_vm *vm, uint64_t ipa,
 	last->ipa = ipa;
 	last->size = size;
 	last->pa = pa;
+	last->cacheable_alias = f->cacheable_alias;
 	va_start(ap, fmt);
 	vsnprintf(last->detail, sizeof(last->detail), fmt, ap);
 	va_end(ap);
@@ -358,14 +361,12 @@ static void check_z1_aliases(const struct s2mt_kvm *kvm, const struct extent *e,
 
 /* Z3: the leaves of e that overlap the record of leaves installed without
  * their clean. */
-static void check_z3(const struct extent *e, const char *name, struct marks *m,
-		     struct found *f)
+static void check_z3(const struct extent *e, struct marks *m, struct found *f)
 {
 	const struct s2mt_vm *vm = e->vm;
 	uint64_t n = e->size / e->leaf_size, lo, hi;
 	bool any = false;
 
-	(void)name;
 	for (size_t i = 0; i < vm->nr_unclean; i++) {
 		const struct s2mt_unclean_leaf *u = &vm->unclean[i];
 
@@ -459,7 +460,7 @@ static void check_extent(const struct s2mt_kvm *kvm, const struct extent *e,
 		    "be invalidated (K5)",
 		    name, (unsigned long long)e->pa);
 	if (!uncached && !fwb)
-		check_z3(e, name, m, f);
+		check_z3(e, m, f);
 	if (uncached && exec)
 		add(f, S2MT_Z4, vm, e->ipa, e->size, e->pa,
 		    "stage-2 %s leaf at IPA %#llx is executable (K3)", name,
@@ -575,6 +576,9 @@ static void check_z5(struct extents *all, struct found *f)
 				     sizeof(an));
 			s2mt_s2_name(b->memattr, b->vm->pgt.cfg.fwb, bn,
 				     sizeof(bn));
+			f->cacheable_alias =
+				!s2_uncached(a->memattr, a->vm->pgt.cfg.fwb) ||
+				!s2_uncached(b->memattr, b->vm->pgt.cfg.fwb);
 			add(f, S2MT_Z5, b->vm, b->ipa, b->size, b->pa,
 			    "PA %#llx is mapped at IPA %#llx as %s and at IPA "
 			    "%#llx as %s",
@@ -588,6 +592,7 @@ static void check_z5(struct extents *all, struct found *f)
 			    (unsigned long long)b->pa,
 			    (unsigned long long)a->ipa, an,
 			    (unsigned long long)b->ipa, bn);
+			f->cacheable_alias = false;
 		}
 	}
 	free(recs);

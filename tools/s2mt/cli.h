@@ -49,6 +49,11 @@ int cli_check_memory(const struct scenario *sc, unsigned nr_runs);
 void cli_progress_begin(struct run *r, const char *what);
 void cli_progress_end(struct run *r);
 
+/* map.c: how wide a text is in the picture's font (DejaVu Sans, or its
+ * bold) at size px, from its advance widths; the map wraps and stacks its
+ * labels by it, and tests/test_map.c measures the SVG with it. */
+double map_text_width(const char *s, double size, bool bold);
+
 /* Prints "s2mt <cmd>: <msg>" to stderr and returns S2MT_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -104,45 +104,35 @@ static void compare_cell(const struct run *r, const struct sc_step *st,
 	snprintf(buf, len, "%s %s -> %s", leaf, s2, eff);
 }
 
-/* The step of access a whose first page was refused and none of whose
- * steps got through, or NULL. */
-static const struct step_result *access_refused(const struct run *r, size_t a)
-{
-	const struct step_result *refused = NULL;
-
-	for (size_t i = 0; i < r->sc->nr_steps; i++) {
-		const struct sc_step *st = &r->sc->steps[i];
-		const struct step_result *s = &r->steps[i];
-
-		if (st->kind != SC_STEP_ACCESS || (size_t)st->ref != a ||
-		    !s->ran_fault)
-			continue;
-		if (!s->touch.stopped ||
-		    s->touch.stop_ipa !=
-			    (r->sc->accesses[a].ipa & ~(S2MT_PAGE_SIZE - 1)))
-			return NULL; /* it got through somewhere */
-		refused = s;
-	}
-	return refused;
-}
-
-/* Where the steps of access a got to: the end of its range, or the page
- * a touch stopped at; 0 when no step ran it. */
-static uint64_t access_reach(const struct run *r, size_t a)
+/*
+ * Where the steps of access a got to: the end of its range, or the page a
+ * touch stopped at; 0 when no step ran it. When every step was refused at
+ * the access's first page (an injected abort, an MMIO exit), *refused is
+ * one of them, else NULL.
+ */
+static uint64_t access_reach(const struct run *r, size_t a,
+			     const struct step_result **refused)
 {
 	const struct sc_access *ac = &r->sc->accesses[a];
-	uint64_t reach = 0;
+	uint64_t reach = 0, first = ac->ipa & ~(S2MT_PAGE_SIZE - 1);
 
+	*refused = NULL;
 	for (size_t i = 0; i < r->sc->nr_steps; i++) {
 		const struct sc_step *st = &r->sc->steps[i];
 		const struct step_result *s = &r->steps[i];
 		uint64_t end = s->touch.stopped ? s->touch.stop_ipa
 						: ac->ipa + ac->size;
 
-		if (st->kind == SC_STEP_ACCESS && (size_t)st->ref == a &&
-		    s->ran_fault && end > reach)
+		if (st->kind != SC_STEP_ACCESS || (size_t)st->ref != a ||
+		    !s->ran_fault)
+			continue;
+		if (end > reach)
 			reach = end;
+		if (s->touch.stopped && end == first)
+			*refused = s;
 	}
+	if (reach > first)
+		*refused = NULL;
 	return reach;
 }
 
@@ -206,7 +196,7 @@ static void print_layout(FILE *f, const struct run *r)
 			struct s2mt_effective eff;
 			char eff_name[40], s1[40];
 			const struct step_result *refused;
-			uint64_t reach = access_reach(r, a);
+			uint64_t reach = access_reach(r, a, &refused);
 
 			/* The accesses that touched this range, and one that
 			 * was refused where it started. */
@@ -215,7 +205,6 @@ static void print_layout(FILE *f, const struct run *r)
 				continue;
 			/* An access the first page of which was refused (an
 			 * injected abort, an MMIO exit) never read this leaf. */
-			refused = access_refused(r, a);
 			if (refused) {
 				fprintf(f,
 					"      access %s: %s (%s), it did not "
@@ -420,7 +409,7 @@ static void report_text(FILE *f, const struct run *r)
 	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
 		const struct s2mt_hazard *h = &r->hazards[i];
 		bool expected = sc->hazards.present & S2MT_HAZARD_BIT(h->id);
-		bool error = hazard_severity(h->id, h, r) == HZ_ERROR;
+		bool error = hazard_severity(h) == HZ_ERROR;
 
 		fprintf(f, "  %s %s: %s%s\n      %s\n",
 			error ? "ERROR" : "WARN ", s2mt_hazard_name(h->id),
@@ -629,9 +618,8 @@ static json_t *report_json(const struct run *r)
 			hz,
 			json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:s, s:b}",
 				  "id", s2mt_hazard_name(h->id), "severity",
-				  hazard_severity(h->id, h, r) == HZ_ERROR
-					  ? "error"
-					  : "warning",
+				  hazard_severity(h) == HZ_ERROR ? "error"
+								 : "warning",
 				  "title", s2mt_hazard_title(h->id), "ipa",
 				  hex(h->ipa), "size", (json_int_t)h->size,
 				  "pa", hex(h->pa), "detail", h->detail,

@@ -650,16 +650,12 @@ static void check_hazards(struct run *r)
 	free(hz);
 	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++)
 		found |= S2MT_HAZARD_BIT(r->hazards[i].id);
-	for (unsigned z = S2MT_Z1; z <= S2MT_Z8; z++)
-		if ((found & S2MT_HAZARD_BIT(z)) &&
-		    !(he->present & S2MT_HAZARD_BIT(z)))
-			r->unexpected_hazards++;
 	for (size_t i = 0; i < r->nr_hazards && i < RUN_MAX_HAZARDS; i++) {
 		const struct s2mt_hazard *h = &r->hazards[i];
 
 		if (he->present & S2MT_HAZARD_BIT(h->id))
 			continue;
-		if (hazard_severity(h->id, h, r) == HZ_ERROR)
+		if (hazard_severity(h) == HZ_ERROR)
 			r->hazard_errors++;
 		else
 			r->hazard_warnings++;
@@ -802,33 +798,12 @@ const char *hazard_severity_reason(unsigned id)
 	return id >= S2MT_Z1 && id <= S2MT_Z8 ? severity_reasons[id] : "?";
 }
 
-static bool memattr_cacheable(uint8_t memattr, bool fwb)
+unsigned hazard_severity(const struct s2mt_hazard *h)
 {
-	struct s2mt_s2type t;
-
-	if (s2mt_s2_decode(memattr, fwb, &t))
-		return false;
-	return t.kind == S2MT_S2_NORMAL &&
-		(t.inner != S2MT_CACHE_NC || t.outer != S2MT_CACHE_NC);
-}
-
-unsigned hazard_severity(unsigned id, const struct s2mt_hazard *h,
-			 const struct run *r)
-{
-	if (id == S2MT_Z6)
+	if (h->id == S2MT_Z6)
 		return HZ_WARNING;
-	if (id == S2MT_Z5 && h && h->vm && !r->freed) {
-		/* Both leaves of the PA: is either cacheable? */
-		struct s2mt_leaf l;
-		bool fwb = r->host.caps.fwb;
-
-		if (!s2mt_pgt_lookup(&h->vm->pgt, h->ipa, &l) &&
-		    memattr_cacheable(l.memattr, fwb))
-			return HZ_ERROR;
-		return strstr(h->detail, "WB") || strstr(h->detail, "WT")
-			? HZ_ERROR
-			: HZ_WARNING;
-	}
+	if (h->id == S2MT_Z5)
+		return h->cacheable_alias ? HZ_ERROR : HZ_WARNING;
 	return HZ_ERROR;
 }
 

@@ -44,8 +44,7 @@ enum hazard_severity {
 		       guest decides: --strict fails on it */
 	HZ_ERROR, /* correctness or security: fails the run */
 };
-unsigned hazard_severity(unsigned id, const struct s2mt_hazard *h,
-			 const struct run *r);
+unsigned hazard_severity(const struct s2mt_hazard *h);
 /* One sentence: why this hazard has this severity. */
 const char *hazard_severity_reason(unsigned id);
 
@@ -65,7 +64,6 @@ struct run {
 	struct s2mt_query_entry layout[RUN_MAX_LAYOUT];
 	size_t nr_layout;
 	unsigned expectations, expectations_failed;
-	unsigned unexpected_hazards;
 	char setup_error[600]; /* non-empty: the host could not be built */
 	/* The host ran out of memory (the story stopped there). */
 	bool oom;
