@@ -1,5 +1,5 @@
 #!/bin/sh
-# Golden-output tests: `s2mt run`, `compare` and `advise`, text and JSON,
+# Golden-output tests: `s2mt run`, `compare`, `advise` and `designs`, text and JSON,
 # for every example, compared with tests/golden/. The goldens were read
 # and checked by hand against SPEC (and each example's expectations);
 # after an intended change, `scripts/golden.sh BIN --update` rewrites them
@@ -13,7 +13,7 @@ pass=0
 fail=0
 for f in examples/*.yaml; do
 	base=$(basename "$f" .yaml)
-	for cmd in run compare advise; do
+	for cmd in run compare advise designs; do
 		for fmt in text json; do
 			golden="$dir/$base.$cmd.$fmt"
 			[ "$fmt" = json ] && flag=--json || flag=

@@ -66,6 +66,37 @@ struct ref_out {
 	bool device, force_nc, cacheable_pfnmap;
 };
 
+/*
+ * The designs (SPEC D1-D4, docs/designs.md), as a reviewer would write each
+ * from its mail: what the VMA must carry for a cacheable stage 2, and what
+ * memslot bit 3 must agree with.
+ */
+static bool ref_wants_cacheable(const struct s2mt_policy_in *in)
+{
+	/* D4: only the driver's VM_FORCE_CACHEABLE vouches. */
+	if (in->design == S2MT_DESIGN_D4)
+		return in->vm_flags & S2MT_VM_FORCE_CACHEABLE;
+	return ref_cacheable(in->attrindx);
+}
+
+/* The design's own refusal of a PFNMAP slot, or NULL. */
+static const char *ref_design_register(const struct s2mt_policy_in *in)
+{
+	bool cacheable = ref_cacheable(in->attrindx);
+	bool bit3 = in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP;
+
+	switch (in->design) {
+	case S2MT_DESIGN_D1: /* v4-v6: the flag enables cacheable PFNMAP */
+		return cacheable && !bit3 ? "D1" : NULL;
+	case S2MT_DESIGN_D2: /* the flag promises WB: never over NC */
+		return !cacheable && bit3 ? "D2" : NULL;
+	case S2MT_DESIGN_D3: /* noncacheable(vma) != !flag -> -EINVAL */
+		return cacheable != bit3 ? "D3" : NULL;
+	default:
+		return NULL;
+	}
+}
+
 static void ref_register(const struct s2mt_policy_in *in, struct ref_out *r)
 {
 	bool pfnmap = in->vm_flags & S2MT_VM_PFNMAP;
@@ -78,8 +109,11 @@ static void ref_register(const struct s2mt_policy_in *in, struct ref_out *r)
 	} else if (pfnmap && (in->slot_flags & S2MT_MEM_LOG_DIRTY_PAGES)) {
 		r->err = -S2MT_EINVAL; /* K7 */
 		r->rule = "K7";
+	} else if (pfnmap && ref_design_register(in)) {
+		r->err = -S2MT_EINVAL;
+		r->rule = ref_design_register(in);
 	} else if (in->era >= S2MT_ERA_6_17 && pfnmap &&
-		   ref_cacheable(in->attrindx) && !both) {
+		   ref_wants_cacheable(in) && !both) {
 		r->err = -S2MT_EINVAL; /* M3, 6.17 */
 		r->rule = "M3";
 	}
@@ -123,6 +157,15 @@ static void ref_fault(const struct s2mt_policy_in *in, struct ref_out *r)
 	}
 	/* K1 */
 	device = e617 ? (pfnmap || mixed) && outside : outside;
+	/* D1: cacheable PFNMAP in a slot without the flag fails the fault. */
+	if (in->design == S2MT_DESIGN_D1 && e617 && device && cacheable &&
+	    !(in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP)) {
+		r->err = -S2MT_EFAULT;
+		r->rule = "D1";
+		return;
+	}
+	/* D4 asks the VMA flag, the others the VMA's cacheability. */
+	cacheable = ref_wants_cacheable(in);
 	/* K2: 6.8/6.9 every device PFN, 6.17 device-like and non-cacheable. */
 	force_nc = device && (!e617 || !cacheable);
 	if (e617 && device && cacheable && !both) {
@@ -145,7 +188,9 @@ static void ref_fault(const struct s2mt_policy_in *in, struct ref_out *r)
 	r->device = device;
 	r->force_nc = force_nc;
 	r->cacheable_pfnmap = e617 && device && cacheable;
-	if (force_nc)
+	if (force_nc && in->design == S2MT_DESIGN_NC_BLANKET)
+		r->type = S2MT_MT_NORMAL_NC; /* whatever the VMA says */
+	else if (force_nc)
 		r->type = any_uc && e69 ? S2MT_MT_NORMAL_NC : S2MT_MT_DEVICE;
 	else
 		r->type = S2MT_MT_NORMAL;
@@ -188,13 +233,14 @@ static const uint32_t slot_flag_bits[] = { S2MT_MEM_LOG_DIRTY_PAGES,
 static void describe(const struct s2mt_policy_in *in, char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "op=%s era=%s memclass=%u vm_flags=%#" PRIx64
+		 "op=%s design=%s era=%s memclass=%u vm_flags=%#" PRIx64
 		 " attrindx=%s access=%u fwb=%d dic=%d vm_mte=%d "
 		 "slot_flags=%#x",
 		 in->op == S2MT_POLICY_FAULT ? "fault" : "register",
-		 s2mt_era_name(in->era), in->memclass, in->vm_flags,
-		 s2mt_attrindx_name(in->attrindx), in->access, in->host.fwb,
-		 in->host.dic, in->vm_mte, in->slot_flags);
+		 s2mt_design_name(in->design), s2mt_era_name(in->era),
+		 in->memclass, in->vm_flags, s2mt_attrindx_name(in->attrindx),
+		 in->access, in->host.fwb, in->host.dic, in->vm_mte,
+		 in->slot_flags);
 }
 
 static struct s2mt_policy_in base_in(unsigned op, unsigned era)
@@ -349,6 +395,146 @@ static void test_policy_exhaustive_vs_reference(void **state)
 	expect(counts[0] && counts[1] && counts[2] && counts[3],
 	       "EFAULT %lu EINVAL %lu ENOEXEC %lu ok %lu", counts[0], counts[1],
 	       counts[2], counts[3]);
+}
+
+/*
+ * Every design other than merged, on every era from its base, over what
+ * the designs look at: PFNMAP/MIXEDMAP, VM_ALLOW_ANY_UNCACHED and
+ * VM_FORCE_CACHEABLE, the stage-1 index, memslot bit 3 and dirty logging,
+ * the host's FWB/DIC, the access (VMA R/W fixed on, MTE off: the merged
+ * test covers those, and no design changes them).
+ */
+static const uint64_t design_flag_bits[] = {
+	S2MT_VM_PFNMAP,
+	S2MT_VM_MIXEDMAP,
+	S2MT_VM_ALLOW_ANY_UNCACHED,
+	S2MT_VM_FORCE_CACHEABLE,
+};
+#define NR_DESIGN_FLAGS (sizeof(design_flag_bits) / sizeof(design_flag_bits[0]))
+
+static void test_designs_exhaustive_vs_reference(void **state)
+{
+	unsigned long cases = 0, by_rule[S2MT_DESIGN_COUNT_] = { 0 };
+
+	(void)state;
+	for (unsigned d = 1; d < S2MT_DESIGN_COUNT_; d++)
+		for (unsigned era = s2mt_design_base_era(d);
+		     era < S2MT_ERA_COUNT_; era++)
+			for (unsigned n = 0;
+			     n < 2u * 3 * (1u << NR_DESIGN_FLAGS) *
+				     S2MT_MT_IDX_COUNT_ * 4 * 4 * 3;
+			     n++) {
+				unsigned k = n, op, mc, fs, idx, sf, hc, a;
+				struct s2mt_policy_in in;
+				struct s2mt_policy_out out;
+
+				a = k % 3, k /= 3;
+				hc = k % 4, k /= 4;
+				sf = k % 4, k /= 4;
+				idx = k % S2MT_MT_IDX_COUNT_,
+				k /= S2MT_MT_IDX_COUNT_;
+				fs = k % (1u << NR_DESIGN_FLAGS),
+				k /= 1u << NR_DESIGN_FLAGS;
+				mc = k % 3, k /= 3;
+				op = k;
+				in = base_in(op ? S2MT_POLICY_REGISTER
+						: S2MT_POLICY_FAULT,
+					     era);
+				in.design = (uint8_t)d;
+				in.memclass = (uint8_t)mc;
+				in.vm_flags = S2MT_VM_READ | S2MT_VM_WRITE;
+				for (unsigned b = 0; b < NR_DESIGN_FLAGS; b++)
+					if (fs & (1u << b))
+						in.vm_flags |=
+							design_flag_bits[b];
+				in.attrindx = (uint8_t)idx;
+				in.access = (uint8_t)accesses[a];
+				in.host.fwb = hc & 1;
+				in.host.dic = (hc & 2) != 0;
+				if (sf & 1)
+					in.slot_flags |=
+						S2MT_MEM_LOG_DIRTY_PAGES;
+				if (sf & 2)
+					in.slot_flags |=
+						S2MT_MEM_CACHEABLE_PFNMAP;
+				compare_one(&in);
+				run(&in, &out);
+				if (out.err && out.rule &&
+				    !strcmp(out.rule, s2mt_design_name(d)))
+					by_rule[d]++;
+				cases++;
+			}
+	expect(cases > 100000, "only %lu cases", cases);
+	/* The designs that refuse on their own account do so somewhere. */
+	expect(by_rule[S2MT_DESIGN_D1] && by_rule[S2MT_DESIGN_D2] &&
+		       by_rule[S2MT_DESIGN_D3],
+	       "D1 %lu D2 %lu D3 %lu refusals", by_rule[S2MT_DESIGN_D1],
+	       by_rule[S2MT_DESIGN_D2], by_rule[S2MT_DESIGN_D3]);
+}
+
+/* Named cases, one per argument in the threads (docs/designs.md). */
+static void test_designs_named(void **state)
+{
+	struct s2mt_policy_in in = base_in(S2MT_POLICY_REGISTER, S2MT_ERA_6_17);
+	struct s2mt_policy_out out;
+
+	(void)state;
+	in.host = (struct s2mt_host_caps){ .fwb = true, .dic = true };
+	in.vm_flags = PFN_FLAGS | S2MT_VM_READ | S2MT_VM_WRITE;
+	in.attrindx = S2MT_MT_IDX_NORMAL; /* nvgrace usemem */
+
+	/* D1 and D3: a VMM that does not know the device is refused. */
+	in.design = S2MT_DESIGN_D1;
+	run(&in, &out);
+	assert_int_equal(out.err, -S2MT_EINVAL);
+	assert_string_equal(out.rule, "D1");
+	in.design = S2MT_DESIGN_D3;
+	run(&in, &out);
+	assert_string_equal(out.rule, "D3");
+	/* D2: the flag is optional over cacheable memory. */
+	in.design = S2MT_DESIGN_D2;
+	run(&in, &out);
+	assert_int_equal(out.err, 0);
+	/* D2 and D3: the flag over a non-cacheable BAR is refused. */
+	in.attrindx = S2MT_MT_IDX_DEVICE_nGnRE;
+	in.slot_flags = S2MT_MEM_CACHEABLE_PFNMAP;
+	run(&in, &out);
+	assert_int_equal(out.err, -S2MT_EINVAL);
+	assert_string_equal(out.rule, "D2");
+	in.design = S2MT_DESIGN_D1; /* D1 never looks at it there */
+	run(&in, &out);
+	assert_int_equal(out.err, 0);
+
+	/* D4: a cacheable PFNMAP without the driver's flag is mapped the
+	 * 6.9 way, non-cacheable under a cacheable host alias (Z1). */
+	in = base_in(S2MT_POLICY_FAULT, S2MT_ERA_6_17);
+	in.design = S2MT_DESIGN_D4;
+	in.host = (struct s2mt_host_caps){ .fwb = true, .dic = true };
+	in.memclass = S2MT_MEM_PFN_OUTSIDE;
+	in.vm_flags = PFN_FLAGS | S2MT_VM_READ | S2MT_VM_WRITE;
+	in.attrindx = S2MT_MT_IDX_NORMAL;
+	in.access = S2MT_ACCESS_READ;
+	run(&in, &out);
+	assert_int_equal(out.err, 0);
+	assert_int_equal(out.prot.type, S2MT_MT_DEVICE);
+	assert_non_null(strstr(out.reason, "Z1"));
+	in.vm_flags |= S2MT_VM_FORCE_CACHEABLE;
+	run(&in, &out);
+	assert_int_equal(out.prot.type, S2MT_MT_NORMAL);
+
+	/* nc-blanket: Normal-NC without VM_ALLOW_ANY_UNCACHED (Will
+	 * Deacon's objection: every device, PCI or not). */
+	in = base_in(S2MT_POLICY_FAULT, S2MT_ERA_6_9);
+	in.design = S2MT_DESIGN_NC_BLANKET;
+	in.memclass = S2MT_MEM_PFN_OUTSIDE;
+	in.vm_flags = PFN_FLAGS | S2MT_VM_READ;
+	in.attrindx = S2MT_MT_IDX_DEVICE_nGnRE;
+	in.access = S2MT_ACCESS_READ;
+	run(&in, &out);
+	assert_int_equal(out.prot.type, S2MT_MT_NORMAL_NC);
+	in.design = S2MT_DESIGN_MERGED;
+	run(&in, &out);
+	assert_int_equal(out.prot.type, S2MT_MT_DEVICE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -868,6 +1054,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_exhaustive_vs_reference),
+		cmocka_unit_test(test_designs_exhaustive_vs_reference),
+		cmocka_unit_test(test_designs_named),
 		cmocka_unit_test(test_K2_6_9_vfio_bar_normal_nc),
 		cmocka_unit_test(test_K2_6_8_vfio_bar_device),
 		cmocka_unit_test(test_K2_6_9_usemem_is_device),

@@ -1246,7 +1246,8 @@ static const struct bad_case {
 	  "fwb, dic, idc, mte)" },
 	{ "bad-flag.yaml",
 	  "bad-flag.yaml:7:56: vmm.memslots[0].flags[0]: expected a flag "
-	  "(log-dirty-pages, readonly, guest-memfd, KVM_MEM_*, or an integer), "
+	  "(log-dirty-pages, readonly, guest-memfd, cacheable-pfnmap, "
+	  "KVM_MEM_*, or an integer), "
 	  "got 'dirty'" },
 	{ "bad-hazard.yaml",
 	  "bad-hazard.yaml:4:23: expect.hazards.present[0]: unknown hazard "
@@ -1596,8 +1597,8 @@ static const struct bad_case {
 	  "prot, shared)" },
 	{ "unknown-key-top.yaml",
 	  "unknown-key-top.yaml:3:1: top level: unknown key 'vmms' (allowed: "
-	  "name, description, host, kernel, devices, vmm, guest, steps, "
-	  "expect)" },
+	  "name, description, host, kernel, design, devices, vmm, guest, "
+	  "steps, expect)" },
 	{ "usemem-mmap-on-vfio.yaml",
 	  "usemem-mmap-on-vfio.yaml:10:49: vmm.mmaps[0].device: 'nic0' has "
 	  "type vfio-pci; kind nvgrace-usemem needs a device of type "
@@ -1658,13 +1659,13 @@ static const struct bad_case {
 	  "'x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
 	  "\xa9\xc3\xa9\xc3\xa9...' (allowed: name, description, host, kernel, "
-	  "devices, vmm, guest, steps, expect)" },
+	  "design, devices, vmm, guest, steps, expect)" },
 	{ "unknown-key-utf8-boundary.yaml",
 	  "unknown-key-utf8-boundary.yaml:3:1: top level: unknown key "
 	  "'\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
 	  "\xa9\xc3\xa9\xc3\xa9\xc3\xa9...' (allowed: name, description, host, "
-	  "kernel, devices, vmm, guest, steps, expect)" },
+	  "kernel, design, devices, vmm, guest, steps, expect)" },
 	{ "access-zero-size.yaml",
 	  "access-zero-size.yaml:5:32: guest.accesses[0].size: must not be 0" },
 	{ "devmem-bar-no-device.yaml",

@@ -445,6 +445,9 @@ int s2mt_era_parse(const char *text, unsigned *era);
 #define S2MT_VM_MTE (1ull << 32) /* VM_HIGH_ARCH_0 */
 #define S2MT_VM_MTE_ALLOWED (1ull << 33) /* VM_HIGH_ARCH_1 */
 #define S2MT_VM_ALLOW_ANY_UNCACHED (1ull << 39)
+/* D4 only: the driver vouches that the memory may be mapped cacheable
+ * (VM_FORCE_CACHEABLE, never merged; the bit is the model's choice). */
+#define S2MT_VM_FORCE_CACHEABLE (1ull << 40)
 
 /* Host stage-1 memory-type indices, MT_* (H1). */
 enum s2mt_attrindx {
@@ -482,6 +485,38 @@ bool s2mt_host_cacheable_pfnmap(const struct s2mt_host_caps *caps);
 #define S2MT_MEM_LOG_DIRTY_PAGES (1u << 0)
 #define S2MT_MEM_READONLY (1u << 1)
 #define S2MT_MEM_GUEST_MEMFD (1u << 2)
+/* Bit 3, never merged: KVM_MEM_ENABLE_CACHEABLE_PFNMAP in D1, the
+ * "userspace expects Write-Back" flag (KVM_MEM_FORCE_CACHEABLE_PFNMAP) in
+ * D2 and D3. Unknown, so -EINVAL, under every other design (M1). */
+#define S2MT_MEM_CACHEABLE_PFNMAP (1u << 3)
+
+/*
+ * The uAPI designs the threads argued over (SPEC D1-D5, docs/designs.md).
+ * A design replaces the rules of the series it was proposed for and is
+ * evaluated on a kernel of at least its base era.
+ */
+enum s2mt_design {
+	S2MT_DESIGN_MERGED, /* what mainline does: the era rules */
+	S2MT_DESIGN_NC_BLANKET, /* 6.9 series v1: Normal-NC for all device
+				   memory, no VMA flag */
+	S2MT_DESIGN_D1, /* memslot flag bit 3, 6.17 series v4-v6 */
+	S2MT_DESIGN_D2, /* Oliver Upton: cap + "expects WB" memslot flag */
+	S2MT_DESIGN_D3, /* Sean Christopherson: flag must match the VMA */
+	S2MT_DESIGN_D4, /* VMA flag set by the driver (Catalin Marinas) */
+	S2MT_DESIGN_D5, /* merged rules + a memory-type query */
+	S2MT_DESIGN_COUNT_,
+};
+const char *s2mt_design_name(unsigned design); /* "merged", "D1", ... */
+int s2mt_design_parse(const char *text, unsigned *design);
+/* The era a kernel needs for the design's code to exist in it. */
+unsigned s2mt_design_base_era(unsigned design);
+/* Whether the design defines memslot bit 3, and its name there. */
+bool s2mt_design_has_slot_flag(unsigned design);
+const char *s2mt_design_slot_flag_name(unsigned design);
+/* Whether the design has drivers set VM_FORCE_CACHEABLE (D4). */
+bool s2mt_design_has_vma_flag(unsigned design);
+/* One line: who proposed it, where, and what it changes. */
+const char *s2mt_design_summary(unsigned design);
 
 enum s2mt_policy_op {
 	S2MT_POLICY_FAULT, /* user_mem_abort(): what to map */
@@ -504,6 +539,7 @@ struct s2mt_policy_in {
 	uint32_t slot_flags; /* S2MT_MEM_*: the new flags (register), the
 				slot's flags (fault) */
 	uint64_t vma_start, vma_end; /* for the reason text */
+	uint8_t design; /* enum s2mt_design; 0 is the merged rules */
 };
 
 struct s2mt_policy_out {

@@ -249,6 +249,7 @@ struct s2mt_host {
 	char preset[32]; /* "grace-hopper", ..., or "custom" */
 	struct s2mt_kernel kernel; /* the host's kernel */
 	unsigned era; /* enum s2mt_era: s2mt_kernel_era(&kernel) */
+	unsigned design; /* enum s2mt_design: which uAPI the kernel has */
 	struct s2mt_host_caps caps;
 	unsigned pa_bits; /* 48: the model's physical map */
 	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE: the preset's PARange,
@@ -288,6 +289,11 @@ int s2mt_host_init_caps(struct s2mt_host *host,
  * any RAM is mapped. 0, or -EINVAL with the reason in why (a kernel older
  * than 6.1 or with unknown backport bits, or a host already in use). */
 int s2mt_host_set_kernel(struct s2mt_host *host, const struct s2mt_kernel *k);
+/* Gives the host's kernel a design's rules (docs/designs.md). A kernel
+ * older than the design's base era is replaced by that era's
+ * representative (s2mt_kernel_of_era()), since the design's series was
+ * written for it. Only on a fresh host, as s2mt_host_set_kernel(). */
+int s2mt_host_set_design(struct s2mt_host *host, unsigned design);
 /* Names of the presets, NULL-terminated. */
 extern const char *const s2mt_host_presets[];
 int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps);

@@ -28,6 +28,78 @@ int s2mt_era_parse(const char *text, unsigned *era)
 
 static const struct {
 	const char *name;
+	uint8_t base_era;
+	const char *slot_flag; /* memslot bit 3, or NULL */
+	bool vma_flag; /* drivers set VM_FORCE_CACHEABLE */
+	const char *summary;
+} designs[] = {
+	[S2MT_DESIGN_MERGED] = { "merged", S2MT_ERA_6_8, NULL, false,
+				 "mainline: the rules of the kernel's era" },
+	[S2MT_DESIGN_NC_BLANKET] = { "nc-blanket", S2MT_ERA_6_9, NULL, false,
+				     "6.9 series v1: Normal-NC for every PFN "
+				     "outside the linear map, no VMA flag" },
+	[S2MT_DESIGN_D1] = { "D1", S2MT_ERA_6_17,
+			     "KVM_MEM_ENABLE_CACHEABLE_PFNMAP", false,
+			     "6.17 series v4-v6: memslot flag bit 3 enables "
+			     "cacheable PFNMAP" },
+	[S2MT_DESIGN_D2] = { "D2", S2MT_ERA_6_17,
+			     "KVM_MEM_FORCE_CACHEABLE_PFNMAP", false,
+			     "Oliver Upton: capability + memslot flag "
+			     "\"userspace expects Write-Back\"" },
+	[S2MT_DESIGN_D3] = { "D3", S2MT_ERA_6_17,
+			     "KVM_MEM_FORCE_CACHEABLE_PFNMAP", false,
+			     "Sean Christopherson: the flag must match the "
+			     "VMA's cacheability, both ways" },
+	[S2MT_DESIGN_D4] = { "D4", S2MT_ERA_6_17, NULL, true,
+			     "Catalin Marinas: the driver sets "
+			     "VM_FORCE_CACHEABLE on the VMA" },
+	[S2MT_DESIGN_D5] = { "D5", S2MT_ERA_6_17, NULL, false,
+			     "Sean Christopherson: merged rules, userspace "
+			     "queries the memory type" },
+};
+
+const char *s2mt_design_name(unsigned design)
+{
+	return design < S2MT_DESIGN_COUNT_ ? designs[design].name : "?";
+}
+
+int s2mt_design_parse(const char *text, unsigned *design)
+{
+	for (unsigned i = 0; i < S2MT_DESIGN_COUNT_; i++)
+		if (text && s2mt_str_ieq(text, designs[i].name)) {
+			*design = i;
+			return 0;
+		}
+	return -S2MT_EINVAL;
+}
+
+unsigned s2mt_design_base_era(unsigned design)
+{
+	return design < S2MT_DESIGN_COUNT_ ? designs[design].base_era : 0;
+}
+
+bool s2mt_design_has_slot_flag(unsigned design)
+{
+	return design < S2MT_DESIGN_COUNT_ && designs[design].slot_flag;
+}
+
+const char *s2mt_design_slot_flag_name(unsigned design)
+{
+	return design < S2MT_DESIGN_COUNT_ ? designs[design].slot_flag : NULL;
+}
+
+bool s2mt_design_has_vma_flag(unsigned design)
+{
+	return design < S2MT_DESIGN_COUNT_ && designs[design].vma_flag;
+}
+
+const char *s2mt_design_summary(unsigned design)
+{
+	return design < S2MT_DESIGN_COUNT_ ? designs[design].summary : "?";
+}
+
+static const struct {
+	const char *name;
 	uint8_t mair;
 } attrindx[] = {
 	/* H1: the MAIR_EL1 bytes Linux programs for each index. */
@@ -102,6 +174,69 @@ static int refuse(struct s2mt_policy_out *out, struct s2mt_fmt *f, int err,
 	return err;
 }
 
+/*
+ * Whether a PFNMAP VMA asks for a cacheable stage 2: its stage-1
+ * cacheability (H3) under every design but D4, where only the driver's
+ * VM_FORCE_CACHEABLE counts.
+ */
+static bool cacheable_pfnmap_requested(const struct s2mt_policy_in *in)
+{
+	if (in->design == S2MT_DESIGN_D4)
+		return in->vm_flags & S2MT_VM_FORCE_CACHEABLE;
+	return s2mt_attrindx_cacheable(in->attrindx);
+}
+
+static void fmt_slot_flag(struct s2mt_fmt *f, const struct s2mt_policy_in *in)
+{
+	s2mt_fmt_str(f, s2mt_design_slot_flag_name(in->design));
+}
+
+/*
+ * The memslot checks a design adds for a VM_PFNMAP VMA (docs/designs.md).
+ * D1 requires its flag over cacheable PFNMAP; D2 refuses the flag over a
+ * non-cacheable VMA; D3 refuses any disagreement. True if refused.
+ */
+static bool register_design_refuses(const struct s2mt_policy_in *in,
+				    struct s2mt_policy_out *out,
+				    struct s2mt_fmt *f)
+{
+	bool cacheable = s2mt_attrindx_cacheable(in->attrindx);
+	bool flag = in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP;
+	const char *rule = s2mt_design_name(in->design);
+	bool missing = false, unwanted = false;
+
+	switch (in->design) {
+	case S2MT_DESIGN_D1:
+		missing = cacheable && !flag;
+		break;
+	case S2MT_DESIGN_D2:
+		unwanted = !cacheable && flag;
+		break;
+	case S2MT_DESIGN_D3:
+		missing = cacheable && !flag;
+		unwanted = !cacheable && flag;
+		break;
+	default:
+		return false;
+	}
+	if (!missing && !unwanted)
+		return false;
+	s2mt_fmt_str(f, rule);
+	s2mt_fmt_str(f, ": ");
+	fmt_vma(f, in);
+	if (missing) {
+		s2mt_fmt_str(f, " is cacheable VM_PFNMAP but the slot lacks ");
+		fmt_slot_flag(f, in);
+	} else {
+		s2mt_fmt_str(f,
+			     " is non-cacheable VM_PFNMAP but the slot "
+			     "sets ");
+		fmt_slot_flag(f, in);
+	}
+	refuse(out, f, -S2MT_EINVAL, rule);
+	return true;
+}
+
 /* kvm_arch_prepare_memory_region(), one VMA of the slot's HVA range. */
 static int policy_register(const struct s2mt_policy_in *in,
 			   struct s2mt_policy_out *out)
@@ -124,8 +259,10 @@ static int policy_register(const struct s2mt_policy_in *in,
 				     "dirty-logged (M3)");
 			return refuse(out, &f, -S2MT_EINVAL, "K7");
 		}
+		if (register_design_refuses(in, out, &f))
+			return out->err;
 		if (in->era >= S2MT_ERA_6_17 &&
-		    s2mt_attrindx_cacheable(in->attrindx) &&
+		    cacheable_pfnmap_requested(in) &&
 		    !s2mt_host_cacheable_pfnmap(&in->host)) {
 			s2mt_fmt_str(&f, "M3: ");
 			fmt_vma(&f, in);
@@ -188,7 +325,18 @@ static int policy_fault(const struct s2mt_policy_in *in,
 	} else {
 		out->device = outside &&
 			(in->vm_flags & (S2MT_VM_PFNMAP | S2MT_VM_MIXEDMAP));
-		if (out->device && vma_cacheable) {
+		if (out->device && vma_cacheable &&
+		    in->design == S2MT_DESIGN_D1 &&
+		    !(in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP)) {
+			s2mt_fmt_str(&f, "D1: ");
+			fmt_vma(&f, in);
+			s2mt_fmt_str(&f,
+				     " is cacheable PFNMAP memory in a "
+				     "slot without ");
+			fmt_slot_flag(&f, in);
+			return refuse(out, &f, -S2MT_EFAULT, "D1");
+		}
+		if (out->device && cacheable_pfnmap_requested(in)) {
 			if (!s2mt_host_cacheable_pfnmap(&in->host)) {
 				s2mt_fmt_str(&f, "K2: ");
 				fmt_vma(&f, in);
@@ -243,9 +391,19 @@ static int policy_fault(const struct s2mt_policy_in *in,
 	s2mt_fmt_str(&f, "K2 (");
 	s2mt_fmt_str(&f, s2mt_era_name(in->era));
 	s2mt_fmt_str(&f, "): ");
-	if (out->force_noncacheable &&
-	    (in->vm_flags & S2MT_VM_ALLOW_ANY_UNCACHED) &&
-	    in->era >= S2MT_ERA_6_9) {
+	if (out->force_noncacheable && in->design == S2MT_DESIGN_NC_BLANKET) {
+		out->prot.type = S2MT_MT_NORMAL_NC;
+		s2mt_fmt_str(&f,
+			     "PFN outside the linear map: stage-2 "
+			     "Normal-NC for all device memory "
+			     "(nc-blanket)");
+		if (vma_cacheable)
+			s2mt_fmt_str(&f,
+				     " although the host maps it "
+				     "cacheable (Z1)");
+	} else if (out->force_noncacheable &&
+		   (in->vm_flags & S2MT_VM_ALLOW_ANY_UNCACHED) &&
+		   in->era >= S2MT_ERA_6_9) {
 		out->prot.type = S2MT_MT_NORMAL_NC;
 		s2mt_fmt_str(&f,
 			     "PFN outside the linear map with "
@@ -256,7 +414,8 @@ static int policy_fault(const struct s2mt_policy_in *in,
 		if (in->era >= S2MT_ERA_6_9)
 			s2mt_fmt_str(&f, " without VM_ALLOW_ANY_UNCACHED");
 		s2mt_fmt_str(&f, ": stage-2 Device-nGnRE");
-		if (vma_cacheable && in->era < S2MT_ERA_6_17)
+		if (vma_cacheable &&
+		    (in->era < S2MT_ERA_6_17 || in->design == S2MT_DESIGN_D4))
 			s2mt_fmt_str(&f,
 				     " although the host maps it "
 				     "cacheable (Z1)");
@@ -278,11 +437,11 @@ static int policy_fault(const struct s2mt_policy_in *in,
 int s2mt_policy(const struct s2mt_policy_in *in, struct s2mt_policy_out *out)
 {
 	*out = (struct s2mt_policy_out){ 0 };
-	if (in->era >= S2MT_ERA_COUNT_) {
+	if (in->era >= S2MT_ERA_COUNT_ || in->design >= S2MT_DESIGN_COUNT_) {
 		struct s2mt_fmt f;
 
 		s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
-		s2mt_fmt_str(&f, "policy: unknown kernel era");
+		s2mt_fmt_str(&f, "policy: unknown kernel era or design");
 		return refuse(out, &f, -S2MT_EINVAL, "K");
 	}
 	if (in->op == S2MT_POLICY_REGISTER)

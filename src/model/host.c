@@ -285,6 +285,28 @@ int s2mt_host_init_caps(struct s2mt_host *host,
 	return host_init_common(host, "custom", caps, era, ram_size, 48, false);
 }
 
+int s2mt_host_set_design(struct s2mt_host *host, unsigned design)
+{
+	unsigned base = s2mt_design_base_era(design);
+
+	if (!host)
+		return -S2MT_EINVAL;
+	if (design >= S2MT_DESIGN_COUNT_)
+		return host_fail(host, -S2MT_EINVAL, "D", "unknown design %u",
+				 design);
+	if (host->era < base) {
+		struct s2mt_kernel k;
+		int err;
+
+		s2mt_kernel_of_era(base, &k);
+		err = s2mt_host_set_kernel(host, &k);
+		if (err)
+			return err;
+	}
+	host->design = design;
+	return 0;
+}
+
 int s2mt_host_set_kernel(struct s2mt_host *host, const struct s2mt_kernel *k)
 {
 	unsigned parange;
@@ -1304,6 +1326,10 @@ static int mm_mmap_nvgrace_region(struct s2mt_mm *mm,
 	if (region == S2MT_NVGRACE_USEMEM) {
 		plan->vma.attrindx = S2MT_MT_IDX_NORMAL;
 		plan->vma.origin = S2MT_ORIGIN_NVGRACE_USEMEM;
+		/* D4: the driver, which knows the memory is coherent,
+		 * vouches for a cacheable stage 2. */
+		if (s2mt_design_has_vma_flag(mm->host->design))
+			plan->vma.flags |= S2MT_VM_FORCE_CACHEABLE;
 	} else {
 		plan->vma.attrindx = S2MT_MT_IDX_NORMAL_NC;
 		plan->vma.origin = S2MT_ORIGIN_NVGRACE_RESMEM;

@@ -668,6 +668,7 @@ static int arch_prepare(struct s2mt_vm *vm, enum change change, uint64_t gpa,
 			.slot_flags = flags,
 			.vma_start = vma->start,
 			.vma_end = vma->end,
+			.design = (uint8_t)host->design,
 		};
 		if (s2mt_policy(&in, &out)) {
 			VM_WHY(vm, out.rule, "%s", out.reason);
@@ -718,9 +719,25 @@ static int set_memory_region(struct s2mt_vm *vm,
 		       vm->kvm->host->kernel.release);
 		return -S2MT_EINVAL;
 	}
+	/* D1-D3: bit 3 exists only where the host can keep its promise,
+	 * which is what capability 243 reports (C1). */
+	if (s2mt_design_has_slot_flag(vm->kvm->host->design) &&
+	    s2mt_host_cacheable_pfnmap(&vm->kvm->host->caps))
+		valid |= S2MT_MEM_CACHEABLE_PFNMAP;
 	/* M1: arm64 has no private memory for these VMs, so GUEST_MEMFD is
 	 * refused like any unknown bit (and the old ioctl never had it). */
 	if (mem->flags & ~valid) {
+		if (mem->flags & ~valid & S2MT_MEM_CACHEABLE_PFNMAP &&
+		    s2mt_design_has_slot_flag(vm->kvm->host->design)) {
+			VM_WHY(vm, s2mt_design_name(vm->kvm->host->design),
+			       "%s: %s (bit 3) is valid only on a host with "
+			       "FEAT_S2FWB and CTR_EL0.DIC (capability 243 "
+			       "= 0 here)",
+			       s2mt_design_name(vm->kvm->host->design),
+			       s2mt_design_slot_flag_name(
+				       vm->kvm->host->design));
+			return -S2MT_EINVAL;
+		}
 		VM_WHY(vm, "M1", "M1: unknown or unsupported memslot flags %#x",
 		       mem->flags & ~valid);
 		return -S2MT_EINVAL;
@@ -1237,6 +1254,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		.slot_flags = slot->flags,
 		.vma_start = vma->start,
 		.vma_end = vma->end,
+		.design = (uint8_t)host->design,
 	};
 	err = s2mt_policy(&in, &out->policy);
 	snprintf(out->reason, sizeof(out->reason), "%s", out->policy.reason);

@@ -26,6 +26,9 @@ static const struct {
 	{ "advise", cmd_advise,
 	  "[--json] FILE   stage-2 leaf sizes for device mmaps and the "
 	  "alignment that gives 1 GiB (K4)" },
+	{ "designs", cmd_designs,
+	  "[--json] FILE   the same scenario under every uAPI design the "
+	  "threads argued over (docs/designs.md)" },
 	{ "map", cmd_map,
 	  "FILE -o map.svg   a picture of the guest physical address space" },
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 #include "runner.h"
 
 static void caps_text(const struct s2mt_host_caps *c, char *buf, size_t len)
@@ -36,8 +37,8 @@ static void s2_text(const struct run *r, uint8_t memattr, char *buf, size_t len)
 }
 
 /* One line for what a step came to. */
-static void step_outcome(const struct run *r, const struct sc_step *st,
-			 const struct step_result *s, char *buf, size_t len)
+void step_outcome(const struct run *r, const struct sc_step *st,
+		  const struct step_result *s, char *buf, size_t len)
 {
 	char leaf[24], s2[48], eff[40];
 
@@ -83,8 +84,8 @@ static void step_outcome(const struct run *r, const struct sc_step *st,
 }
 
 /* The compare table's cell: "2M Normal-NC -> Normal-NC". */
-static void compare_cell(const struct run *r, const struct sc_step *st,
-			 const struct step_result *s, char *buf, size_t len)
+void compare_cell(const struct run *r, const struct sc_step *st,
+		  const struct step_result *s, char *buf, size_t len)
 {
 	char leaf[24], s2[40], eff[40] = "reserved";
 
@@ -322,7 +323,7 @@ static void report_verdict(FILE *f, const struct run *r)
 		}
 }
 
-static const char *result_word(const struct run *r)
+const char *result_word(const struct run *r)
 {
 	if (r->first_failing_step)
 		return "failed";
@@ -343,6 +344,10 @@ static void report_text(FILE *f, const struct run *r)
 	fprintf(f, "host %s (%s, IPA up to %u bits)\n", r->host.preset, caps,
 		r->host.ipa_limit);
 	kernel_text(f, &r->host.kernel, r->era);
+	if (r->design != S2MT_DESIGN_MERGED)
+		fprintf(f, "design %s: %s (never merged; docs/designs.md)\n",
+			s2mt_design_name(r->design),
+			s2mt_design_summary(r->design));
 
 	fprintf(f, "\nSteps\n");
 	for (size_t i = 0; i < sc->nr_steps; i++) {
@@ -467,7 +472,7 @@ static json_t *eff_json(const struct s2mt_effective *e)
 			 why);
 }
 
-static json_t *hazard_list(uint32_t bits)
+json_t *hazard_list(uint32_t bits)
 {
 	json_t *a = json_array();
 
@@ -506,6 +511,8 @@ static json_t *report_json(const struct run *r)
 			root, "kernel",
 			json_pack("{s:s, s:s, s:o}", "release", desc, "rules",
 				  s2mt_era_name(r->era), "has", has));
+		json_object_set_new(root, "design",
+				    json_string(s2mt_design_name(r->design)));
 	}
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		const struct step_result *s = &r->steps[i];
@@ -641,7 +648,7 @@ static json_t *report_json(const struct run *r)
 	return root;
 }
 
-static int dump_json(json_t *root)
+int dump_json(json_t *root)
 {
 	int err;
 
@@ -833,7 +840,7 @@ static int compare_status(const struct column *col, size_t nr)
 	return worst;
 }
 
-static uint32_t hazard_bits(const struct run *r)
+uint32_t hazard_bits(const struct run *r)
 {
 	uint32_t bits = 0;
 

@@ -222,6 +222,23 @@ static uint64_t hole_for(const struct run *r, int idx)
 	return hva;
 }
 
+/* Whether [hva, hva+size) has a VM_PFNMAP VMA the host maps cacheable
+ * (H3): what a VMM must know to set bit 3 under D1 and D3. */
+static bool covers_cacheable_pfnmap(const struct run *r, uint64_t hva,
+				    uint64_t size)
+{
+	for (size_t i = 0; i < r->mm.nr_vmas; i++) {
+		const struct s2mt_vma *v = &r->mm.vmas[i];
+
+		if (v->end <= hva || v->start >= hva + size)
+			continue;
+		if ((v->flags & S2MT_VM_PFNMAP) &&
+		    s2mt_attrindx_cacheable(v->attrindx))
+			return true;
+	}
+	return false;
+}
+
 static int do_slot(struct run *r, const struct sc_step *st,
 		   struct step_result *s)
 {
@@ -292,6 +309,8 @@ static int do_slot(struct run *r, const struct sc_step *st,
 		 * between VMAs) and the first fault there gets -EFAULT. */
 		mem.userspace_addr = hole_for(r, def->mmap) + def->mmap_offset;
 	}
+	s->slot_cacheable_pfnmap =
+		covers_cacheable_pfnmap(r, mem.userspace_addr, mem.memory_size);
 	/* As QEMU does: the REGION2 ioctl where the kernel has it (6.8,
 	 * KVM_CAP_USER_MEMORY2), the first one before. */
 	if (s2mt_kernel_has(&r->host.kernel, S2MT_KF_USER_MEMORY2)) {
@@ -579,6 +598,8 @@ static int setup_host(struct run *r)
 		err = s2mt_host_set_kernel(&r->host, &r->kernel);
 	else if (!err && r->era == sc->era && sc->kernel.major)
 		err = s2mt_host_set_kernel(&r->host, &sc->kernel);
+	if (!err && r->design != S2MT_DESIGN_MERGED)
+		err = s2mt_host_set_design(&r->host, r->design);
 	if (err)
 		goto fail;
 	for (size_t i = 0; i < sc->nr_devices; i++) {
@@ -676,6 +697,8 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 	void (*progress)(struct run *, size_t) = r->progress;
 	void *progress_arg = r->progress_arg;
 	bool strict = r->strict, use_kernel = r->use_kernel;
+	bool use_design = r->use_design;
+	unsigned design = use_design ? r->design : sc->design;
 	struct s2mt_kernel kernel = r->kernel;
 
 	memset(r, 0, sizeof(*r));
@@ -686,12 +709,16 @@ int run_scenario(const struct scenario *sc, unsigned era, struct run *r)
 	r->strict = strict;
 	r->use_kernel = use_kernel;
 	r->kernel = kernel;
+	r->use_design = use_design;
+	r->design = design;
 	for (size_t i = 0; i < sc->nr_steps; i++)
 		if (sc->steps[i].kind == SC_STEP_ACCESS)
 			r->pages_total += sc->accesses[sc->steps[i].ref].size /
 				S2MT_PAGE_SIZE;
 	if (setup_host(r))
 		return -1;
+	/* A design may have raised the kernel to its base era. */
+	r->era = r->host.era;
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		const struct sc_step *st = &sc->steps[i];
 		struct step_result *s = &r->steps[i];
@@ -840,7 +867,7 @@ int run_exit_status(const struct run *r)
 {
 	/* A scenario's expectations describe its own kernel; another era
 	 * (s2mt compare) is judged on its steps and hazards. */
-	bool own = r->era == r->sc->era;
+	bool own = r->era == r->sc->era && r->design == r->sc->design;
 
 	if ((own && r->expectations_failed) || r->failing_steps ||
 	    r->hazard_errors || (r->strict && r->hazard_warnings))

@@ -26,6 +26,8 @@ struct step_result {
 	bool stopped; /* the touch stopped at a failing page */
 	bool has_eff;
 	struct s2mt_effective eff; /* the guest's effective type there */
+	/* memslot steps: the range had a cacheable VM_PFNMAP VMA */
+	bool slot_cacheable_pfnmap;
 	/* migrate steps */
 	size_t nr_z8;
 	size_t migrate_devices; /* passed-through devices: not checked */
@@ -79,6 +81,10 @@ struct run {
 	 * rather than the scenario's (s2mt compare). */
 	bool use_kernel;
 	struct s2mt_kernel kernel;
+	/* Set before run_scenario(): the uAPI design (s2mt designs); else
+	 * the scenario's. The host's era may rise to the design's base. */
+	bool use_design;
+	unsigned design;
 	/* The verdict */
 	size_t first_failing_step; /* index + 1, 0: none */
 	unsigned failing_steps;

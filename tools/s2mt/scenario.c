@@ -114,12 +114,40 @@ static int mmap_overlaps(struct ctx *c)
 /* The document                                                       */
 /* ------------------------------------------------------------------ */
 
+/* design: one of s2mt_design_name(), on a kernel that can have it. */
+static int parse_design(struct ctx *c, const yaml_node_t *n)
+{
+	struct scenario *sc = c->sc;
+	char s[SHOW_LEN], list[160] = "";
+	unsigned d, base;
+
+	for (unsigned i = 0; i < S2MT_DESIGN_COUNT_; i++) {
+		strcat(list, i ? ", " : "");
+		strcat(list, s2mt_design_name(i));
+	}
+	if (sc_want(c, n, "design", YAML_SCALAR_NODE, "a design name"))
+		return -1;
+	if (s2mt_design_parse(sval(n), &d))
+		return sc_fail(c, n, "design: unknown design %s (one of %s)",
+			       sc_show(n, s), list);
+	base = s2mt_design_base_era(d);
+	if (sc->era < base)
+		return sc_fail(c, n,
+			       "design: %s changes the rules of the %s era; "
+			       "kernel %s predates it (give a kernel of at "
+			       "least %s)",
+			       s2mt_design_name(d), s2mt_era_name(base),
+			       sc->kernel.release, s2mt_era_name(base));
+	sc->design = d;
+	return 0;
+}
+
 static int load_root(struct ctx *c, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "name",   "description", "host",
-					    "kernel", "devices",     "vmm",
-					    "guest",  "steps",	     "expect",
-					    NULL };
+					    "kernel", "design",	     "devices",
+					    "vmm",    "guest",	     "steps",
+					    "expect", NULL };
 	struct scenario *sc = c->sc;
 	const yaml_node_t *host, *kernel, *v;
 	char s[SHOW_LEN];
@@ -155,6 +183,9 @@ static int load_root(struct ctx *c, const yaml_node_t *root)
 		return -1;
 	sc->era = s2mt_kernel_era(&sc->kernel);
 	sc->era_given = true;
+	v = sc_map_get(c, root, "design", NULL);
+	if (v && parse_design(c, v))
+		return -1;
 	if (sc_parse_host(c, host))
 		return -1;
 	v = sc_map_get(c, root, "devices", NULL);

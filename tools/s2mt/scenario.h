@@ -162,6 +162,7 @@ struct scenario {
 	struct s2mt_kernel kernel; /* the host's: `uname -r` and backports */
 	unsigned era; /* s2mt_kernel_era(&kernel): the rules that apply */
 	bool era_given;
+	unsigned design; /* enum s2mt_design: "design:", merged by default */
 	struct sc_device devices[SC_MAX_DEVICES];
 	size_t nr_devices;
 	struct sc_mmap mmaps[SC_MAX_MMAPS];

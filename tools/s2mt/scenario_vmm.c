@@ -437,13 +437,19 @@ static const struct {
 	  (uint32_t)KVM_MEM_LOG_DIRTY_PAGES },
 	{ "readonly", "KVM_MEM_READONLY", (uint32_t)KVM_MEM_READONLY },
 	{ "guest-memfd", "KVM_MEM_GUEST_MEMFD", (uint32_t)KVM_MEM_GUEST_MEMFD },
+	/* Bit 3 of designs D1-D3 (docs/designs.md): two spellings, one
+	 * bit; any other design refuses it like an unknown flag (M1). */
+	{ "cacheable-pfnmap", "KVM_MEM_ENABLE_CACHEABLE_PFNMAP",
+	  S2MT_MEM_CACHEABLE_PFNMAP },
+	{ "force-cacheable-pfnmap", "KVM_MEM_FORCE_CACHEABLE_PFNMAP",
+	  S2MT_MEM_CACHEABLE_PFNMAP },
 };
 
 static int parse_flag(struct ctx *c, const yaml_node_t *n, const char *path,
 		      uint32_t *flags)
 {
 	const char *what = "a flag (log-dirty-pages, readonly, guest-memfd, "
-			   "KVM_MEM_*, or an integer)";
+			   "cacheable-pfnmap, KVM_MEM_*, or an integer)";
 	char s[SHOW_LEN];
 	uint64_t v;
 
