@@ -255,11 +255,16 @@ static void test_A8_presets_caps(void **state)
 	static const struct {
 		const char *name;
 		bool fwb, dic, idc, mte;
+		unsigned arch;
 	} want[] = {
-		{ "grace-hopper", true, true, true, false },
-		{ "no-fwb", false, false, false, false },
-		{ "fwb-no-dic", true, false, true, false },
-		{ "qemu-max", true, false, false, true },
+		{ "grace-hopper", true, true, true, false, S2MT_ARCH_ARM64 },
+		{ "no-fwb", false, false, false, false, S2MT_ARCH_ARM64 },
+		{ "fwb-no-dic", true, false, true, false, S2MT_ARCH_ARM64 },
+		{ "qemu-max", true, false, false, true, S2MT_ARCH_ARM64 },
+		/* SPEC section 7: none of the Arm features. */
+		{ "x86-intel", false, false, false, false,
+		  S2MT_ARCH_X86_INTEL },
+		{ "x86-amd", false, false, false, false, S2MT_ARCH_X86_AMD },
 	};
 	struct s2mt_host_caps c;
 	struct s2mt_host *h = calloc(1, sizeof(*h));
@@ -269,8 +274,8 @@ static void test_A8_presets_caps(void **state)
 	assert_non_null(h);
 	for (i = 0; s2mt_host_presets[i]; i++)
 		;
-	expect(i == 4, "%zu presets", i);
-	for (i = 0; i < 4; i++) {
+	expect(i == 6, "%zu presets", i);
+	for (i = 0; i < 6; i++) {
 		expect(!strcmp(s2mt_host_presets[i], want[i].name), "%s",
 		       s2mt_host_presets[i]);
 		expect_rc(s2mt_host_preset_caps(want[i].name, &c), 0);
@@ -282,6 +287,11 @@ static void test_A8_presets_caps(void **state)
 			  0);
 		expect(!memcmp(&h->caps, &c, sizeof(c)), "%s", want[i].name);
 		expect(!strcmp(h->preset, want[i].name), "%s", h->preset);
+		expect(h->arch == want[i].arch, "%s arch %u", want[i].name,
+		       h->arch);
+		expect(!strcmp(s2mt_arch_name(h->arch),
+			       want[i].arch ? want[i].name : "arm64"),
+		       "%s", s2mt_arch_name(h->arch));
 	}
 	expect_rc(s2mt_host_preset_caps("Grace-Hopper", &c), 0);
 	expect(c.fwb && c.dic, "case-insensitive");

@@ -127,6 +127,8 @@ static int teardown(void **state)
 /* A kernel release for the next fixture instead of the era's
  * representative (a test that needs a finer boundary sets it). */
 static const char *g_kernel;
+/* The design the next fixture's kernel has (docs/designs.md). */
+static unsigned g_design;
 
 static struct kx *kx_new_ipa(const char *preset, unsigned era,
 			     unsigned long vm_type)
@@ -146,10 +148,22 @@ static struct kx *kx_new_ipa(const char *preset, unsigned era,
 			  0);
 		expect_rc(s2mt_host_set_kernel(&k->host, &kv), 0);
 	}
-	expect_rc(host_with_nvgrace_driver(&k->host), 0);
+	if (g_design)
+		expect_rc(s2mt_host_set_design(&k->host, g_design), 0);
+	k->nic = -1;
+	k->gpu = -1;
+	if (k->host.arch == S2MT_ARCH_ARM64) {
+		expect_rc(host_with_nvgrace_driver(&k->host), 0);
+		k->gpu = s2mt_host_add_nvgrace(&k->host, "gpu0", 4 * SZ_1G,
+					       64 * SZ_2M);
+		assert_true(k->gpu >= 0);
+	} else {
+		/* nvgrace-gpu-vfio-pci is an arm64 driver. */
+		expect_rc(s2mt_host_add_nvgrace(&k->host, "gpu0", 4 * SZ_1G, 0),
+			  -S2MT_ENODEV);
+	}
 	k->nic = s2mt_host_add_vfio_pci(&k->host, "nic0", nic_bars);
-	k->gpu = s2mt_host_add_nvgrace(&k->host, "gpu0", 4 * SZ_1G, 64 * SZ_2M);
-	assert_true(k->nic >= 0 && k->gpu >= 0);
+	assert_true(k->nic >= 0);
 	expect_rc(s2mt_mm_init(&k->mm, &k->host), 0);
 	expect_rc(s2mt_kvm_open(&k->kvm, &k->host, &k->mm), 0);
 	expect_rc(s2mt_kvm_create_vm(&k->kvm, vm_type, &k->vm), 0);
@@ -447,6 +461,174 @@ static void check_rule(struct kx *k, const char *call, const char *rule)
 		check_rule((k), #call, (rule));                                \
 		free(s_);                                                      \
 	} while (0)
+
+/* ------------------------------------------------------------------ */
+/* The designs (docs/designs.md) and x86 (docs/x86.md)                 */
+/* ------------------------------------------------------------------ */
+
+static struct kx *kx_design(const char *preset, unsigned design)
+{
+	struct kx *k;
+
+	g_design = design;
+	k = kx_new(preset, S2MT_ERA_6_17);
+	g_design = 0;
+	return k;
+}
+
+/* Bit 3 exists where a design defines it and the host can keep it
+ * (capability 243 = 1); a refusal changes nothing (M4). */
+static void test_designs_bit3_validity(void **state)
+{
+	static const unsigned flagged[] = { S2MT_DESIGN_D1, S2MT_DESIGN_D2,
+					    S2MT_DESIGN_D3 };
+	struct kx *k;
+	uint64_t hva;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		const char *name = s2mt_design_name(flagged[i]);
+
+		k = kx_design("grace-hopper", flagged[i]);
+		hva = mmap_usemem(k, SZ_1G, 0, 0);
+		expect_rc(slot2(k, 0, S2MT_MEM_CACHEABLE_PFNMAP, GPA_BASE,
+				SZ_1G, hva),
+			  0);
+		kx_free(k);
+		k = kx_design("no-fwb", flagged[i]);
+		hva = mmap_bar(k, 2, SZ_2M, 0);
+		expect_refused(k,
+			       slot2(k, 0, S2MT_MEM_CACHEABLE_PFNMAP, GPA_BASE,
+				     SZ_2M, hva),
+			       -S2MT_EINVAL, name);
+		kx_free(k);
+	}
+	/* Every other design: an unknown bit (M1). */
+	for (unsigned d = 0; d < S2MT_DESIGN_COUNT_; d++) {
+		if (s2mt_design_has_slot_flag(d))
+			continue;
+		k = kx_design("grace-hopper", d);
+		hva = mmap_usemem(k, SZ_1G, 0, 0);
+		expect_refused(k,
+			       slot2(k, 0, S2MT_MEM_CACHEABLE_PFNMAP, GPA_BASE,
+				     SZ_1G, hva),
+			       -S2MT_EINVAL, "M1");
+		kx_free(k);
+	}
+}
+
+/* D1 and D3 refuse a VMM that does not know the device; D2 lets it
+ * through; D4 needs nothing from it (the driver's VM_FORCE_CACHEABLE). */
+static void test_designs_usemem_unmodified_vmm(void **state)
+{
+	struct s2mt_fault f;
+	struct kx *k;
+	uint64_t hva;
+
+	(void)state;
+	k = kx_design("grace-hopper", S2MT_DESIGN_D1);
+	hva = mmap_usemem(k, SZ_1G, 0, 0);
+	expect_refused(k, slot2(k, 0, 0, GPA_BASE, SZ_1G, hva), -S2MT_EINVAL,
+		       "D1");
+	kx_free(k);
+	k = kx_design("grace-hopper", S2MT_DESIGN_D3);
+	hva = mmap_usemem(k, SZ_1G, 0, 0);
+	expect_refused(k, slot2(k, 0, 0, GPA_BASE, SZ_1G, hva), -S2MT_EINVAL,
+		       "D3");
+	/* D3 also refuses the flag over a non-cacheable BAR. */
+	hva = mmap_bar(k, 2, SZ_2M, 0);
+	expect_refused(
+		k, slot2(k, 1, S2MT_MEM_CACHEABLE_PFNMAP, GPA_BASE, SZ_2M, hva),
+		-S2MT_EINVAL, "D3");
+	kx_free(k);
+	for (unsigned d = S2MT_DESIGN_D2; d <= S2MT_DESIGN_D4; d += 2) {
+		k = kx_design("grace-hopper", d);
+		hva = mmap_usemem(k, SZ_1G, 0, 0);
+		expect_rc(slot2(k, 0, 0, GPA_BASE, SZ_1G, hva), 0);
+		expect_rc(fault(k, GPA_BASE, READ, &f), 0);
+		assert_int_equal(f.outcome, S2MT_FAULT_MAPPED);
+		assert_int_equal(f.leaf.memattr, 0x6); /* Force-WB */
+		kx_free(k);
+	}
+	/* D4: the driver's flag is on the usemem VMA, and a no-FWB host
+	 * refuses the slot for it (M3). */
+	k = kx_design("no-fwb", S2MT_DESIGN_D4);
+	hva = mmap_usemem(k, SZ_1G, 0, 0);
+	assert_true(s2mt_mm_find_vma(&k->mm, hva)->flags &
+		    S2MT_VM_FORCE_CACHEABLE);
+	expect_refused(k, slot2(k, 0, 0, GPA_BASE, SZ_1G, hva), -S2MT_EINVAL,
+		       "M3");
+	kx_free(k);
+}
+
+/* A design's code exists from its base era: an older kernel is raised. */
+static void test_designs_raise_the_kernel(void **state)
+{
+	struct s2mt_host *h = calloc(1, sizeof(*h));
+
+	(void)state;
+	assert_non_null(h);
+	expect_rc(s2mt_host_init(h, "grace-hopper", S2MT_ERA_6_8, SZ_1G), 0);
+	expect_rc(s2mt_host_set_design(h, S2MT_DESIGN_NC_BLANKET), 0);
+	assert_int_equal(h->era, S2MT_ERA_6_9);
+	expect_rc(s2mt_host_set_design(h, S2MT_DESIGN_D3), 0);
+	assert_int_equal(h->era, S2MT_ERA_6_17);
+	assert_int_equal(h->kernel.major * 100 + h->kernel.minor, 617);
+	expect_rc(s2mt_host_set_design(h, S2MT_DESIGN_COUNT_), -S2MT_EINVAL);
+	assert_int_equal(h->design, S2MT_DESIGN_D3);
+	free(h);
+}
+
+/* x86 (SPEC section 7): no arm64 capability, no per-VMA memslot checks,
+ * every PFNMAP mapped RWX with no maintenance, bit 3 refused. */
+static void test_x86_host(void **state)
+{
+	static const char *const x86[] = { "x86-intel", "x86-amd" };
+	struct s2mt_vm *vm2;
+	struct s2mt_fault f;
+	struct kx *k;
+	uint64_t hva;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		k = kx_new(x86[i], S2MT_ERA_6_17);
+		assert_int_equal(k->gpu, -1);
+		expect_rc(
+			s2mt_vm_check_extension(
+				k->vm, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED),
+			0);
+		expect_rc(s2mt_kvm_check_extension(
+				  &k->kvm,
+				  KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED),
+			  0);
+		expect_rc(s2mt_kvm_check_extension(&k->kvm,
+						   KVM_CAP_ARM_VM_IPA_SIZE),
+			  0);
+		expect_rc(s2mt_kvm_create_vm(
+				  &k->kvm, KVM_VM_TYPE_ARM_IPA_SIZE(40), &vm2),
+			  -S2MT_EINVAL);
+		hva = mmap_bar(k, 2, SZ_2M, 0);
+		/* arm64 refuses dirty logging over PFNMAP (K7); x86 not. */
+		expect_rc(slot2(k, 0, KVM_MEM_LOG_DIRTY_PAGES, GPA_BASE, SZ_2M,
+				hva),
+			  0);
+		expect_rc(fault(k, GPA_BASE, EXEC, &f), 0);
+		assert_int_equal(f.outcome, S2MT_FAULT_MAPPED);
+		assert_string_equal(f.rule, i ? "X2" : "X1");
+		assert_int_equal(f.leaf.xn, 0);
+		assert_int_equal(f.dclean_bytes + f.iinval_bytes, 0);
+		expect(!hazard_bits(k, NULL, 0), "%s: hazards", x86[i]);
+		kx_free(k);
+	}
+	g_design = S2MT_DESIGN_D2;
+	k = kx_new("x86-amd", S2MT_ERA_6_17);
+	g_design = 0;
+	hva = mmap_bar(k, 2, SZ_2M, 0);
+	expect_refused(
+		k, slot2(k, 0, S2MT_MEM_CACHEABLE_PFNMAP, GPA_BASE, SZ_2M, hva),
+		-S2MT_EINVAL, "D2");
+	kx_free(k);
+}
 
 /* ------------------------------------------------------------------ */
 /* The seed scenarios                                                  */
@@ -2196,6 +2378,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_A2_create_vm_ipa_size),
+		cmocka_unit_test_teardown(test_designs_bit3_validity, teardown),
+		cmocka_unit_test_teardown(test_designs_usemem_unmodified_vmm,
+					  teardown),
+		cmocka_unit_test_teardown(test_designs_raise_the_kernel,
+					  teardown),
+		cmocka_unit_test_teardown(test_x86_host, teardown),
 		cmocka_unit_test_teardown(
 			test_seed_usemem_grace_hopper_6_17_normal_wb, teardown),
 		cmocka_unit_test_teardown(

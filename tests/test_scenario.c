@@ -1236,7 +1236,7 @@ static const struct bad_case {
 	  "bad-effective.yaml:8:25: steps[0].expect.effective: expected an "
 	  "effective type (Device-nGnRnE, Device-nGnRE, Device-nGRE, "
 	  "Device-GRE, Normal-NC, Normal-WT, Normal-WB, Normal-WB-tagged, "
-	  "Normal-oX-iY), got 'Force-WB'" },
+	  "Normal-oX-iY; on x86 UC, UC-, WC, WT, WP, WB), got 'Force-WB'" },
 	{ "bad-errno.yaml",
 	  "bad-errno.yaml:5:21: steps[0].expect.errno: unknown errno "
 	  "'EWHATEVER' (allowed: 0, EINVAL, EFAULT, EEXIST, ENOEXEC, EAGAIN, "
@@ -1294,8 +1294,9 @@ static const struct bad_case {
 	{ "bad-stage2.yaml",
 	  "bad-stage2.yaml:8:22: steps[0].expect.stage2: expected a stage-2 "
 	  "type (Device-nGnRnE, Device-nGnRE, Device-nGRE, Device-GRE, "
-	  "Normal-NC, Normal-WT, Normal-WB, Normal-oX-iY, Force-WB, As-S1), "
-	  "got 'Normal-WB-tagged'" },
+	  "Normal-NC, Normal-WT, Normal-WB, Normal-oX-iY, Force-WB, As-S1; "
+	  "on x86 'EPT UC', 'EPT WB+IPAT', 'NPT host WB', ...), got "
+	  "'Normal-WB-tagged'" },
 	{ "bad-value.yaml",
 	  "bad-value.yaml:5:21: steps[0].expect.value: expected an integer "
 	  "(decimal or 0x hex, may be negative), got 'many'" },
@@ -1482,9 +1483,25 @@ static const struct bad_case {
 	{ "no-mmap-no-userspace-addr.yaml",
 	  "no-mmap-no-userspace-addr.yaml:5:7: vmm.memslots[0]: missing 'mmap' "
 	  "or 'userspace_addr' (give exactly one)" },
+	{ "x86-with-preset.yaml",
+	  "x86-with-preset.yaml:3:3: host: an x86 host (arch: x86-amd) takes "
+	  "no 'preset': it has none of the Arm features" },
+	{ "x86-knob-on-arm.yaml",
+	  "x86-knob-on-arm.yaml:3:3: host.noncoherent_dma: only an x86 host "
+	  "has it (arch: x86-intel or x86-amd)" },
+	{ "bad-arch.yaml",
+	  "bad-arch.yaml:1:14: host.arch: unknown architecture 'riscv' "
+	  "(allowed: arm64, x86-intel, x86-amd)" },
+	{ "design-old-kernel.yaml",
+	  "design-old-kernel.yaml:3:9: design: D3 changes the rules of the "
+	  "6.17 era; kernel 6.12 predates it (give a kernel of at least "
+	  "6.17)" },
+	{ "bad-design.yaml",
+	  "bad-design.yaml:3:9: design: unknown design 'D6' (one of merged, "
+	  "nc-blanket, D1, D2, D3, D4, D5)" },
 	{ "no-preset-no-features.yaml",
 	  "no-preset-no-features.yaml:2:3: host: missing 'preset' or "
-	  "'features' (give exactly one)" },
+	  "'features' (give exactly one; or arch: x86-intel|x86-amd)" },
 	{ "nul-in-string.yaml",
 	  "nul-in-string.yaml:1:7: name: contains a NUL character" },
 	{ "offset-beyond-bar.yaml",

@@ -540,6 +540,10 @@ struct s2mt_policy_in {
 				slot's flags (fault) */
 	uint64_t vma_start, vma_end; /* for the reason text */
 	uint8_t design; /* enum s2mt_design; 0 is the merged rules */
+	/* x86 for contrast (docs/x86.md): KVM x86 instead of KVM/arm64. */
+	uint8_t x86; /* 0 arm64, else enum s2mt_x86_vendor + 1 */
+	bool x86_ignore_guest_pat; /* KVM_X86_QUIRK_IGNORE_GUEST_PAT on */
+	bool x86_noncoherent_dma; /* the VM has non-coherent DMA */
 };
 
 struct s2mt_policy_out {
@@ -560,5 +564,125 @@ struct s2mt_policy_out {
  * Returns out->err.
  */
 int s2mt_policy(const struct s2mt_policy_in *in, struct s2mt_policy_out *out);
+
+/* ---- x86 (EPT / NPT) memory types: src/core/x86.c ---- */
+/*
+ * x86 for contrast (SPEC section 7, docs/x86.md): the memory type a guest
+ * access gets under KVM x86, from the EPT (Intel) or NPT (AMD) leaf KVM
+ * writes and the type the guest's own PAT selects. Rules X1 (Intel) and X2
+ * (AMD); the manual tables are cited where they are used (src/core/x86.c).
+ * The guest is assumed to run with CR0.CD = 0.
+ */
+
+/* The two x86 vendors; S2MT_ARCH_X86_INTEL/AMD (model.h) are these + 1. */
+enum s2mt_x86_vendor {
+	S2MT_X86_INTEL, /* VMX with EPT */
+	S2MT_X86_AMD, /* SVM with NPT */
+	S2MT_X86_VENDOR_COUNT_,
+};
+const char *s2mt_x86_vendor_name(unsigned vendor); /* "intel", "amd" */
+
+/*
+ * x86 memory types, by their encoding in the PAT, the MTRRs and the EPT
+ * memory-type field (2 and 3 are reserved everywhere). UC- exists only in
+ * the PAT; CD and WC+ are AMD's, produced only by combining (APM Vol. 2,
+ * 7.4 and 15.25.8): both are uncacheable and, unlike UC and WC, probe the
+ * caches.
+ */
+enum s2mt_x86_mt {
+	S2MT_X86_UC = 0,
+	S2MT_X86_WC = 1,
+	S2MT_X86_WT = 4,
+	S2MT_X86_WP = 5,
+	S2MT_X86_WB = 6,
+	S2MT_X86_UC_MINUS = 7, /* PAT only */
+	S2MT_X86_CD = 8, /* AMD, combining result */
+	S2MT_X86_WC_PLUS = 9, /* AMD, combining result */
+	S2MT_X86_MT_COUNT_,
+};
+/* Not a memory type: returned for inputs a table does not define. */
+#define S2MT_X86_MT_INVALID 0xffu
+
+/* The six types a guest PAT entry can hold, in table order. */
+#define S2MT_X86_NR_PAT 6
+extern const uint8_t s2mt_x86_pat_types[S2MT_X86_NR_PAT];
+
+/* "UC", "WC", "WT", "WP", "WB", "UC-", "CD", "WC+"; "reserved" for 2 and
+ * 3; "invalid" for anything else. */
+const char *s2mt_x86_mt_name(unsigned mt);
+/* The names above, case-insensitive. 0 or -S2MT_EINVAL. */
+int s2mt_x86_mt_parse(const char *text, unsigned *mt);
+/* One of the six PAT types (UC, WC, WT, WP, WB, UC-). */
+bool s2mt_x86_mt_is_pat(unsigned mt);
+/* One of the five MTRR / EPT memory types (UC, WC, WT, WP, WB). */
+bool s2mt_x86_mt_is_mtrr(unsigned mt);
+/* Whether accesses of this type may be cached: WT, WP, WB. */
+bool s2mt_x86_mt_cacheable(unsigned mt);
+
+/*
+ * Notes of the Intel PAT x MTRR table (SDM Vol. 3A, "Selecting Memory
+ * Types for Pentium III and More Recent Processor Families").
+ */
+/* note 1: UC comes from the MTRR (caches need not be snooped) */
+#define S2MT_X86_NOTE_UC_MTRR 1u
+/* note 2: UC comes from the PAT (caches are checked: aliases) */
+#define S2MT_X86_NOTE_UC_PAT 2u
+/* note 3: "undefined" in earlier editions, now what every processor does */
+#define S2MT_X86_NOTE_WAS_UNDEFINED 4u
+
+/*
+ * Intel: the effective type of a PAT type over an MTRR type, or over an
+ * EPT memory type standing in for the MTRR type (EPT leaf with IPAT = 0).
+ * S2MT_X86_MT_INVALID unless mtrr is an MTRR type and pat a PAT type;
+ * *notes (may be NULL) gets the table's notes for the entry.
+ */
+unsigned s2mt_x86_intel_combine(unsigned mtrr, unsigned pat, unsigned *notes);
+/* AMD APM Vol. 2, 15.25.8, Table 15-19: guest PAT type x host PAT type ->
+ * combined PAT type (UC, UC-, WC, WC+, WT, WP or WB). */
+unsigned s2mt_x86_amd_combine_pat(unsigned guest, unsigned host);
+/* Table 15-20 (Table 7-11 plus a WC+ row): combined PAT type x MTRR type
+ * -> effective type. */
+unsigned s2mt_x86_amd_combine_mtrr(unsigned pat, unsigned mtrr);
+
+/* What KVM knows when it builds a leaf for a guest page. */
+struct s2mt_x86_leaf_in {
+	uint8_t vendor; /* enum s2mt_x86_vendor */
+	bool mmio; /* kvm_is_mmio_pfn(): the PFN is not host RAM */
+	bool noncoherent_dma; /* kvm_arch_has_noncoherent_dma() */
+	bool ignore_guest_pat; /* KVM_X86_QUIRK_IGNORE_GUEST_PAT in effect */
+	/* AMD: the host MTRR type of the address. Without it, UC for MMIO
+	 * and WB for RAM (what firmware sets up). Intel ignores it: EPT
+	 * replaces the MTRRs for guest accesses. */
+	bool host_mtrr_given;
+	uint8_t host_mtrr;
+};
+
+/* The leaf KVM writes, as far as memory type goes. */
+struct s2mt_x86_leaf {
+	uint8_t vendor;
+	bool mmio;
+	/* Intel: EPT memory type (bits 5:3) and ignore-PAT (bit 6). */
+	uint8_t ept_mt; /* S2MT_X86_MT_INVALID on AMD */
+	bool ipat;
+	/* AMD: the NPT leaf's PAT/PCD/PWT are 0, selecting the host's PAT
+	 * entry 0 (WB under Linux); then the host MTRR of the address. */
+	uint8_t host_pat; /* S2MT_X86_MT_INVALID on Intel */
+	uint8_t host_mtrr; /* S2MT_X86_MT_INVALID on Intel */
+	const char *rule; /* "X1" (Intel) or "X2" (AMD) */
+	const char *why; /* one phrase: which KVM branch chose the leaf */
+};
+
+/* X1/X2: the leaf of a current kernel (Linux 6.15+; docs/x86.md for
+ * older ones). 0, or -S2MT_EINVAL for an unknown vendor or host MTRR. */
+int s2mt_x86_kvm_leaf(const struct s2mt_x86_leaf_in *in,
+		      struct s2mt_x86_leaf *out);
+/* The type a guest access of PAT type guest_pat gets through the leaf;
+ * S2MT_X86_MT_INVALID if guest_pat is not a PAT type or the leaf holds a
+ * reserved memory type (on Intel an EPT misconfiguration). */
+unsigned s2mt_x86_effective(const struct s2mt_x86_leaf *leaf,
+			    unsigned guest_pat);
+/* Whether every guest PAT type comes out Write-Back through this leaf:
+ * only an Intel leaf with WB and IPAT; never on AMD. */
+bool s2mt_x86_leaf_guarantees_wb(const struct s2mt_x86_leaf *leaf);
 
 #endif /* S2MT_CORE_H */

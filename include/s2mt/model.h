@@ -245,8 +245,30 @@ struct s2mt_device {
 #define S2MT_HOST_DEVMEM_BASE 0x400000000000ULL /* 64 TiB */
 #define S2MT_HOST_MMIO_BASE 0x600000000000ULL /* 96 TiB */
 
+/*
+ * The host's architecture. x86 is there for contrast (SPEC section 7): KVM
+ * x86 maps every PFNMAP, picks an EPT/NPT memory type per leaf, and has
+ * no stage-2 attribute rules for the designs to change. The model keeps
+ * one table format: an x86 leaf is recorded as Normal with R/W/X, and the
+ * EPT/NPT entry KVM would write follows from the leaf's PA and the host
+ * (s2mt_x86_kvm_leaf()): KVM x86 decides it from the PFN alone.
+ */
+enum s2mt_host_arch {
+	S2MT_ARCH_ARM64,
+	S2MT_ARCH_X86_INTEL, /* EPT: memory type and IPAT per leaf */
+	S2MT_ARCH_X86_AMD, /* NPT: no way to override the guest PAT */
+	S2MT_ARCH_COUNT_,
+};
+const char *s2mt_arch_name(unsigned arch); /* "arm64", "x86-intel", ... */
+int s2mt_arch_parse(const char *text, unsigned *arch);
+
 struct s2mt_host {
 	char preset[32]; /* "grace-hopper", ..., or "custom" */
+	unsigned arch; /* enum s2mt_host_arch, from the preset */
+	/* x86: KVM_X86_QUIRK_IGNORE_GUEST_PAT enabled (the default), and
+	 * non-coherent DMA assigned to the VMs (both change EPT's IPAT). */
+	bool x86_ignore_guest_pat;
+	bool x86_noncoherent_dma;
 	struct s2mt_kernel kernel; /* the host's kernel */
 	unsigned era; /* enum s2mt_era: s2mt_kernel_era(&kernel) */
 	unsigned design; /* enum s2mt_design: which uAPI the kernel has */
@@ -297,6 +319,8 @@ int s2mt_host_set_design(struct s2mt_host *host, unsigned design);
 /* Names of the presets, NULL-terminated. */
 extern const char *const s2mt_host_presets[];
 int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps);
+/* The preset's enum s2mt_host_arch, or -EINVAL. */
+int s2mt_host_preset_arch(const char *preset);
 
 /* The region holding pa, or NULL. */
 const struct s2mt_phys_region *s2mt_host_region(const struct s2mt_host *host,
@@ -619,6 +643,13 @@ struct s2mt_fault {
 	struct s2mt_leaf leaf; /* the leaf covering ipa afterwards */
 	uint64_t dclean_bytes, iinval_bytes; /* K5, this fault */
 };
+
+/* What user_mem_abort() asks s2mt_policy() for a fault in slot on vma:
+ * the host's era, design and architecture, the VM, the VMA and the slot. */
+void s2mt_vm_fault_policy_in(const struct s2mt_vm *vm,
+			     const struct s2mt_memslot *slot,
+			     const struct s2mt_vma *vma, unsigned access,
+			     struct s2mt_policy_in *in);
 
 /* The stage-2 abort handler for a guest access at ipa (one S2MT_ACCESS_*):
  * kvm_handle_guest_abort() and user_mem_abort() for the host's era. */

@@ -13,5 +13,6 @@ S2MT_CORE_SRCS := \
 	$(S2MT_ROOT)/src/core/attr.c \
 	$(S2MT_ROOT)/src/core/pgtable.c \
 	$(S2MT_ROOT)/src/core/policy.c \
+	$(S2MT_ROOT)/src/core/x86.c \
 	$(S2MT_ROOT)/src/core/fmt.c
 S2MT_CORE_CFLAGS := -I$(S2MT_ROOT)/include -ffreestanding

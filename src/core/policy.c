@@ -281,6 +281,47 @@ static int policy_register(const struct s2mt_policy_in *in,
 	return 0;
 }
 
+/*
+ * KVM x86 (SPEC section 7, docs/x86.md): every PFN is mapped, executable,
+ * and the memory type is chosen per leaf from the PFN alone: X1 on Intel
+ * (EPT memory type and IPAT), X2 on AMD (NPT leaves no type of their own).
+ * The leaf is recorded as Normal: the x86 type follows from its PA and
+ * the host (s2mt_x86_kvm_leaf() from the PA).
+ */
+static int policy_fault_x86(const struct s2mt_policy_in *in,
+			    struct s2mt_policy_out *out, struct s2mt_fmt *f)
+{
+	struct s2mt_x86_leaf_in lin = {
+		.vendor = (uint8_t)(in->x86 - 1),
+		.mmio = in->memclass == S2MT_MEM_PFN_OUTSIDE,
+		.noncoherent_dma = in->x86_noncoherent_dma,
+		.ignore_guest_pat = in->x86_ignore_guest_pat,
+	};
+	bool logging = in->slot_flags & S2MT_MEM_LOG_DIRTY_PAGES;
+	unsigned perm = S2MT_PROT_R | S2MT_PROT_X;
+	struct s2mt_x86_leaf leaf;
+
+	if (s2mt_x86_kvm_leaf(&lin, &leaf)) {
+		s2mt_fmt_str(f, "policy: unknown x86 vendor");
+		return refuse(out, f, -S2MT_EINVAL, "X1");
+	}
+	if ((in->vm_flags & S2MT_VM_WRITE) &&
+	    !(in->slot_flags & S2MT_MEM_READONLY) &&
+	    (!logging || in->access == S2MT_ACCESS_WRITE))
+		perm |= S2MT_PROT_W;
+	out->prot.type = S2MT_MT_NORMAL;
+	out->prot.perm = (uint8_t)perm;
+	out->device = lin.mmio;
+	out->rule = leaf.rule;
+	s2mt_fmt_str(f, leaf.rule);
+	s2mt_fmt_str(f,
+		     lin.vendor == S2MT_X86_INTEL ? " (x86 EPT): "
+						  : " (x86 NPT): ");
+	s2mt_fmt_str(f, leaf.why);
+	s2mt_fmt_done(f);
+	return 0;
+}
+
 /* user_mem_abort(): the decision part. */
 static int policy_fault(const struct s2mt_policy_in *in,
 			struct s2mt_policy_out *out)
@@ -317,6 +358,9 @@ static int policy_fault(const struct s2mt_policy_in *in,
 			     "writable PFN");
 		return refuse(out, &f, -S2MT_EFAULT, "H2");
 	}
+
+	if (in->x86)
+		return policy_fault_x86(in, out, &f);
 
 	/* K1: which PFNs are device (6.8/6.9) or device-like (6.17). */
 	if (in->era < S2MT_ERA_6_17) {

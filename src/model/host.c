@@ -116,6 +116,7 @@ struct preset {
 	struct s2mt_host_caps caps;
 	unsigned parange; /* ID_AA64MMFR0_EL1.PARange, in bits */
 	bool lpa2; /* FEAT_LPA2: 52-bit IPAs with 4 KiB pages */
+	unsigned arch; /* enum s2mt_host_arch */
 };
 
 /*
@@ -132,26 +133,54 @@ static const struct preset presets[] = {
 	{ "grace-hopper",
 	  { .fwb = true, .dic = true, .idc = true, .mte = false },
 	  48,
-	  false },
+	  false,
+	  S2MT_ARCH_ARM64 },
 	/* Cortex-A57/A72-class cores: 44-bit PA (a real 7.2 kernel under
 	 * QEMU -cpu cortex-a57 reports KVM_CAP_ARM_VM_IPA_SIZE = 44). */
 	{ "no-fwb",
 	  { .fwb = false, .dic = false, .idc = false, .mte = false },
 	  44,
-	  false },
+	  false,
+	  S2MT_ARCH_ARM64 },
 	{ "fwb-no-dic",
 	  { .fwb = true, .dic = false, .idc = true, .mte = false },
 	  48,
-	  false },
+	  false,
+	  S2MT_ARCH_ARM64 },
 	/* QEMU 7.2 -cpu max: PARange 52 bits and FEAT_LPA2. */
 	{ "qemu-max",
 	  { .fwb = true, .dic = false, .idc = false, .mte = true },
 	  52,
-	  true },
+	  true,
+	  S2MT_ARCH_ARM64 },
+	/* x86 for contrast (SPEC section 7): none of the Arm features; a
+	 * 48-bit guest physical space (4-level EPT/NPT). The caches snoop, so
+	 * KVM x86 needs no cache maintenance for any memory type. */
+	{ "x86-intel", { 0 }, 48, false, S2MT_ARCH_X86_INTEL },
+	{ "x86-amd", { 0 }, 48, false, S2MT_ARCH_X86_AMD },
 };
 
-const char *const s2mt_host_presets[] = { "grace-hopper", "no-fwb",
-					  "fwb-no-dic", "qemu-max", NULL };
+const char *const s2mt_host_presets[] = {
+	"grace-hopper", "no-fwb",  "fwb-no-dic", "qemu-max",
+	"x86-intel",	"x86-amd", NULL
+};
+
+static const char *const arch_names[] = { "arm64", "x86-intel", "x86-amd" };
+
+const char *s2mt_arch_name(unsigned arch)
+{
+	return arch < S2MT_ARCH_COUNT_ ? arch_names[arch] : "?";
+}
+
+int s2mt_arch_parse(const char *text, unsigned *arch)
+{
+	for (unsigned i = 0; i < S2MT_ARCH_COUNT_; i++)
+		if (text && !strcasecmp(text, arch_names[i])) {
+			*arch = i;
+			return 0;
+		}
+	return -S2MT_EINVAL;
+}
 
 static const struct preset *preset_find(const char *name)
 {
@@ -163,6 +192,13 @@ static const struct preset *preset_find(const char *name)
 		if (!strcasecmp(name, presets[i].name))
 			return &presets[i];
 	return NULL;
+}
+
+int s2mt_host_preset_arch(const char *preset)
+{
+	const struct preset *p = preset_find(preset);
+
+	return p ? (int)p->arch : -S2MT_EINVAL;
 }
 
 int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps)
@@ -217,7 +253,8 @@ static void host_cpu_pa(const struct s2mt_host *host, unsigned *parange,
 
 static int host_init_common(struct s2mt_host *host, const char *preset,
 			    const struct s2mt_host_caps *caps, unsigned era,
-			    uint64_t ram_size, unsigned parange, bool lpa2)
+			    uint64_t ram_size, unsigned parange, bool lpa2,
+			    unsigned arch)
 {
 	if (era >= S2MT_ERA_COUNT_)
 		return host_fail(host, -S2MT_EINVAL, "K1",
@@ -245,6 +282,8 @@ static int host_init_common(struct s2mt_host *host, const char *preset,
 	s2mt_kernel_of_era(era, &host->kernel);
 	host->era = era;
 	host->caps = *caps;
+	host->arch = arch;
+	host->x86_ignore_guest_pat = true;
 	/* The physical map the model lays out needs 48 bits whatever the
 	 * preset's PARange; the IPA limit follows the preset. */
 	host->pa_bits = 48;
@@ -270,7 +309,7 @@ int s2mt_host_init(struct s2mt_host *host, const char *preset, unsigned era,
 				 "unknown host preset \"%s\"",
 				 preset ? preset : "(null)");
 	return host_init_common(host, p->name, &p->caps, era, ram_size,
-				p->parange, p->lpa2);
+				p->parange, p->lpa2, p->arch);
 }
 
 int s2mt_host_init_caps(struct s2mt_host *host,
@@ -282,7 +321,8 @@ int s2mt_host_init_caps(struct s2mt_host *host,
 	if (!caps)
 		return host_fail(host, -S2MT_EINVAL, "A8",
 				 "no CPU features given");
-	return host_init_common(host, "custom", caps, era, ram_size, 48, false);
+	return host_init_common(host, "custom", caps, era, ram_size, 48, false,
+				S2MT_ARCH_ARM64);
 }
 
 int s2mt_host_set_design(struct s2mt_host *host, unsigned design)
@@ -511,6 +551,12 @@ int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
 
 	if (!host)
 		return -S2MT_EINVAL;
+	if (host->arch != S2MT_ARCH_ARM64)
+		return host_fail(
+			host, -S2MT_ENODEV, "H4",
+			"nvgrace-gpu-vfio-pci is an arm64 driver (Grace "
+			"Hopper); an %s host has no such device",
+			s2mt_arch_name(host->arch));
 	/* H4: no driver, no device. Vendor kernels carried it earlier. */
 	if (!s2mt_kernel_has(&host->kernel, S2MT_KF_NVGRACE_GPU))
 		return host_fail(host, -S2MT_ENODEV, "H4",

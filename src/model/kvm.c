@@ -376,6 +376,12 @@ static long check_extension(struct s2mt_kvm *kvm, struct s2mt_vm *vm, long cap)
 {
 	const struct s2mt_host *host = kvm->host;
 
+	/* x86 (SPEC section 7): none of the arm64 capabilities; 243 is
+	 * unknown there, so 0 on either handle. */
+	if (host->arch != S2MT_ARCH_ARM64 &&
+	    (cap == KVM_CAP_ARM_VM_IPA_SIZE || cap == KVM_CAP_ARM_MTE ||
+	     cap == KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED))
+		return 0;
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_READONLY_MEM:
@@ -421,6 +427,13 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 	struct s2mt_vm *vm;
 	int err;
 
+	if (kvm->host->arch != S2MT_ARCH_ARM64 && type) {
+		KVM_WHY(kvm, "A2",
+			"A2: x86 knows no VM type %#lx here (an IPA size in "
+			"the type is arm64's KVM_VM_TYPE_ARM_IPA_SIZE)",
+			type);
+		return -S2MT_EINVAL;
+	}
 	if (type & ~KVM_VM_TYPE_ARM_IPA_SIZE_MASK) {
 		KVM_WHY(kvm, "A2", "A2: unknown VM type bits %#lx", type);
 		return -S2MT_EINVAL;
@@ -460,8 +473,12 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 		.ipa_bits = ipa,
 		.pa_bits = kvm->host->pa_bits,
 		.start_level = S2MT_START_AUTO,
-		.fwb = kvm->host->caps.fwb,
-		.dic = kvm->host->caps.dic,
+		/* x86 caches snoop: no maintenance for any leaf, which is
+		 * what FWB and DIC tell the table code. */
+		.fwb = kvm->host->caps.fwb ||
+			kvm->host->arch != S2MT_ARCH_ARM64,
+		.dic = kvm->host->caps.dic ||
+			kvm->host->arch != S2MT_ARCH_ARM64,
 		.vmid = kvm->next_vmid,
 	};
 	err = s2mt_pgt_init(&vm->pgt, &cfg, &vm_env_ops, vm);
@@ -628,6 +645,10 @@ static int arch_prepare(struct s2mt_vm *vm, enum change change, uint64_t gpa,
 
 	if (change == DELETE)
 		return 0;
+	/* KVM x86 asks nothing of the VMAs behind a slot (SPEC section 7):
+	 * every PFNMAP is mapped at fault time, as the host maps it. */
+	if (host->arch != S2MT_ARCH_ARM64)
+		return 0;
 	if (gpa + size > (1ULL << vm->ipa_bits)) {
 		VM_WHY(vm, "M3",
 		       "M3: slot end %#llx is beyond the VM's %u-bit IPA space",
@@ -727,6 +748,18 @@ static int set_memory_region(struct s2mt_vm *vm,
 	/* M1: arm64 has no private memory for these VMs, so GUEST_MEMFD is
 	 * refused like any unknown bit (and the old ioctl never had it). */
 	if (mem->flags & ~valid) {
+		if (mem->flags & ~valid & S2MT_MEM_CACHEABLE_PFNMAP &&
+		    s2mt_design_has_slot_flag(vm->kvm->host->design) &&
+		    vm->kvm->host->arch != S2MT_ARCH_ARM64) {
+			VM_WHY(vm, s2mt_design_name(vm->kvm->host->design),
+			       "%s: %s (bit 3) is arm64 only: KVM x86 cannot "
+			       "promise Write-Back against the guest PAT "
+			       "(docs/x86.md)",
+			       s2mt_design_name(vm->kvm->host->design),
+			       s2mt_design_slot_flag_name(
+				       vm->kvm->host->design));
+			return -S2MT_EINVAL;
+		}
 		if (mem->flags & ~valid & S2MT_MEM_CACHEABLE_PFNMAP &&
 		    s2mt_design_has_slot_flag(vm->kvm->host->design)) {
 			VM_WHY(vm, s2mt_design_name(vm->kvm->host->design),
@@ -1167,10 +1200,36 @@ static bool access_allowed(const struct s2mt_leaf *leaf, unsigned access)
 	}
 }
 
+void s2mt_vm_fault_policy_in(const struct s2mt_vm *vm,
+			     const struct s2mt_memslot *slot,
+			     const struct s2mt_vma *vma, unsigned access,
+			     struct s2mt_policy_in *in)
+{
+	const struct s2mt_host *host = vm->kvm->host;
+
+	*in = (struct s2mt_policy_in){
+		.op = S2MT_POLICY_FAULT,
+		.era = (uint8_t)host->era,
+		.host = host->caps,
+		.vm_mte = vm->mte,
+		.memclass = (uint8_t)s2mt_vma_memclass(host, vma),
+		.vm_flags = vma->flags,
+		.attrindx = vma->attrindx,
+		.access = (uint8_t)access,
+		.slot_flags = slot->flags,
+		.vma_start = vma->start,
+		.vma_end = vma->end,
+		.design = (uint8_t)host->design,
+		/* S2MT_ARCH_X86_INTEL/AMD are the x86 vendor + 1. */
+		.x86 = (uint8_t)host->arch,
+		.x86_ignore_guest_pat = host->x86_ignore_guest_pat,
+		.x86_noncoherent_dma = host->x86_noncoherent_dma,
+	};
+}
+
 int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			struct s2mt_fault *out)
 {
-	const struct s2mt_host *host = vm->kvm->host;
 	const struct s2mt_memslot *slot;
 	const struct s2mt_vma *vma;
 	struct s2mt_policy_in in;
@@ -1242,20 +1301,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			(unsigned long long)out->hva);
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT, "K8");
 	}
-	in = (struct s2mt_policy_in){
-		.op = S2MT_POLICY_FAULT,
-		.era = (uint8_t)host->era,
-		.host = host->caps,
-		.vm_mte = vm->mte,
-		.memclass = (uint8_t)s2mt_vma_memclass(host, vma),
-		.vm_flags = vma->flags,
-		.attrindx = vma->attrindx,
-		.access = (uint8_t)access,
-		.slot_flags = slot->flags,
-		.vma_start = vma->start,
-		.vma_end = vma->end,
-		.design = (uint8_t)host->design,
-	};
+	s2mt_vm_fault_policy_in(vm, slot, vma, access, &in);
 	err = s2mt_policy(&in, &out->policy);
 	snprintf(out->reason, sizeof(out->reason), "%s", out->policy.reason);
 	if (err == -S2MT_ENOEXEC)

@@ -367,20 +367,10 @@ static void emit(struct q *q, uint64_t x, uint64_t to, const struct run *r)
 			cmo_bytes(&q->cmo, e.leaf.pa, e.size, &e.dclean_bytes,
 				  &e.iinval_bytes);
 		} else if (e.has_vma && s) {
-			struct s2mt_policy_in in = {
-				.op = S2MT_POLICY_FAULT,
-				.era = (uint8_t)q->host->era,
-				.host = q->host->caps,
-				.vm_mte = q->vm->mte,
-				.memclass = e.memclass,
-				.vm_flags = e.vma.flags,
-				.attrindx = e.vma.attrindx,
-				.access = S2MT_ACCESS_READ,
-				.slot_flags = s->flags,
-				.vma_start = e.vma.start,
-				.vma_end = e.vma.end,
-			};
+			struct s2mt_policy_in in;
 
+			s2mt_vm_fault_policy_in(q->vm, s, &e.vma,
+						S2MT_ACCESS_READ, &in);
 			e.has_policy = true;
 			s2mt_policy(&in, &e.policy);
 		}

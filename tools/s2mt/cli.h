@@ -23,6 +23,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_designs(int argc, char **argv);
+int cmd_designs_matrix(int argc, char **argv);
 
 /* Parses "[--json] FILE" and loads the scenario; 0 or an exit status
  * (bad input prints "FILE:LINE:COLUMN: ..." and gives 2). */

@@ -96,11 +96,186 @@ static void combine_cell(unsigned col, uint8_t memattr, bool fwb,
 	s2mt_combine(s1, s2, fwb, e);
 }
 
+/*
+ * s2mt table --arch x86-intel|x86-amd: KVM x86 for contrast (docs/x86.md).
+ * Rows are the leaves KVM writes for its inputs, columns the guest's PAT
+ * type; every cell comes from s2mt_x86_kvm_leaf() and s2mt_x86_effective().
+ */
+static const struct {
+	const char *label;
+	bool mmio, quirk, noncoherent_dma;
+} x86_rows[] = {
+	{ "MMIO (PFN not host RAM)", true, true, false },
+	{ "RAM, quirk on (default)", false, true, false },
+	{ "RAM, quirk off", false, false, false },
+	{ "RAM, non-coherent DMA", false, true, true },
+};
+#define NR_X86_ROWS (sizeof(x86_rows) / sizeof(x86_rows[0]))
+
+static void x86_row_leaf(unsigned vendor, unsigned row,
+			 struct s2mt_x86_leaf *leaf)
+{
+	struct s2mt_x86_leaf_in in = {
+		.vendor = (uint8_t)vendor,
+		.mmio = x86_rows[row].mmio,
+		.noncoherent_dma = x86_rows[row].noncoherent_dma,
+		.ignore_guest_pat = x86_rows[row].quirk,
+	};
+
+	s2mt_x86_kvm_leaf(&in, leaf);
+}
+
+/* "UC, IPAT=0" or "hPAT WB, MTRR UC". */
+static void x86_leaf_label(const struct s2mt_x86_leaf *leaf, char *buf,
+			   size_t len)
+{
+	if (leaf->vendor == S2MT_X86_INTEL)
+		snprintf(buf, len, "%s, IPAT=%d",
+			 s2mt_x86_mt_name(leaf->ept_mt), leaf->ipat ? 1 : 0);
+	else
+		snprintf(buf, len, "hPAT %s, MTRR %s",
+			 s2mt_x86_mt_name(leaf->host_pat),
+			 s2mt_x86_mt_name(leaf->host_mtrr));
+}
+
+static json_t *x86_table_json(unsigned vendor)
+{
+	json_t *root = json_object(), *cols = json_array(),
+	       *jrows = json_array();
+
+	for (unsigned col = 0; col < S2MT_X86_NR_PAT; col++)
+		json_array_append_new(
+			cols,
+			json_pack("{s:s}", "guest_pat",
+				  s2mt_x86_mt_name(s2mt_x86_pat_types[col])));
+	for (unsigned r = 0; r < NR_X86_ROWS; r++) {
+		struct s2mt_x86_leaf leaf;
+		json_t *cells = json_array(), *jleaf;
+
+		x86_row_leaf(vendor, r, &leaf);
+		for (unsigned col = 0; col < S2MT_X86_NR_PAT; col++) {
+			unsigned pat = s2mt_x86_pat_types[col];
+			unsigned mt = s2mt_x86_effective(&leaf, pat);
+
+			json_array_append_new(
+				cells,
+				json_pack("{s:s, s:s, s:b}", "guest_pat",
+					  s2mt_x86_mt_name(pat), "type",
+					  s2mt_x86_mt_name(mt), "cacheable",
+					  s2mt_x86_mt_cacheable(mt)));
+		}
+		if (vendor == S2MT_X86_INTEL)
+			jleaf = json_pack("{s:s, s:b}", "ept_memtype",
+					  s2mt_x86_mt_name(leaf.ept_mt), "ipat",
+					  leaf.ipat);
+		else
+			jleaf = json_pack("{s:s, s:s}", "host_pat",
+					  s2mt_x86_mt_name(leaf.host_pat),
+					  "host_mtrr",
+					  s2mt_x86_mt_name(leaf.host_mtrr));
+		json_array_append_new(
+			jrows,
+			json_pack("{s:s, s:b, s:b, s:b, s:o, s:s, s:o, s:b}",
+				  "label", x86_rows[r].label, "mmio",
+				  x86_rows[r].mmio, "ignore_guest_pat_quirk",
+				  x86_rows[r].quirk, "noncoherent_dma",
+				  x86_rows[r].noncoherent_dma, "leaf", jleaf,
+				  "why", leaf.why, "cells", cells,
+				  "guaranteed_wb",
+				  s2mt_x86_leaf_guarantees_wb(&leaf)));
+	}
+	json_object_set_new(root, "arch",
+			    json_string(vendor == S2MT_X86_INTEL ? "x86-intel"
+								 : "x86-amd"));
+	json_object_set_new(
+		root, "rule",
+		json_string(vendor == S2MT_X86_INTEL ? "X1" : "X2"));
+	json_object_set_new(root, "columns", cols);
+	json_object_set_new(root, "rows", jrows);
+	return root;
+}
+
+static int x86_table(unsigned vendor, bool json)
+{
+	bool intel = vendor == S2MT_X86_INTEL;
+	/* Column widths: label, leaf, the six cells, the verdict. */
+	enum { W_LABEL = 25, W_LEAF = 17, W_CELL = 5 };
+
+	if (json)
+		return print_json(x86_table_json(vendor));
+
+	if (intel)
+		printf("Guest-visible memory type on an Intel host (EPT, X1), "
+		       "computed by s2mt_x86_effective().\n"
+		       "Rows: the EPT leaf KVM writes (vmx_get_mt_mask(), "
+		       "Linux 6.15+); columns: the guest's\n"
+		       "PAT type. IPAT=1 ignores the guest PAT; IPAT=0 "
+		       "combines it with the EPT type as\n"
+		       "with an MTRR type (Intel SDM, PAT x MTRR table).\n\n");
+	else
+		printf("Guest-visible memory type on an AMD host (NPT, X2), "
+		       "computed by s2mt_x86_effective().\n"
+		       "Rows: the NPT leaf KVM writes (no memory type of its "
+		       "own: host PAT entry 0, WB,\n"
+		       "then the host MTRR of the address); columns: the "
+		       "guest's PAT type. Guest and\n"
+		       "host PAT combine (AMD APM Table 15-19), then with the "
+		       "MTRR (Table 15-20).\n\n");
+	printf("%-*s| %-*s|", W_LABEL, "KVM's choice", W_LEAF,
+	       intel ? "EPT leaf" : "NPT leaf");
+	for (unsigned col = 0; col < S2MT_X86_NR_PAT; col++)
+		printf(" %-*s", W_CELL - 1,
+		       s2mt_x86_mt_name(s2mt_x86_pat_types[col]));
+	printf(" | WB always\n");
+	for (int i = 0; i < W_LABEL; i++)
+		putchar('-');
+	putchar('+');
+	for (int i = 0; i < W_LEAF + 1; i++)
+		putchar('-');
+	putchar('+');
+	for (int i = 0; i < W_CELL * S2MT_X86_NR_PAT + 1; i++)
+		putchar('-');
+	printf("+----------\n");
+	for (unsigned r = 0; r < NR_X86_ROWS; r++) {
+		struct s2mt_x86_leaf leaf;
+		char label[48];
+
+		x86_row_leaf(vendor, r, &leaf);
+		x86_leaf_label(&leaf, label, sizeof(label));
+		printf("%-*s| %-*s|", W_LABEL, x86_rows[r].label, W_LEAF,
+		       label);
+		for (unsigned col = 0; col < S2MT_X86_NR_PAT; col++)
+			printf(" %-*s", W_CELL - 1,
+			       s2mt_x86_mt_name(s2mt_x86_effective(
+				       &leaf, s2mt_x86_pat_types[col])));
+		printf(" | %s\n",
+		       s2mt_x86_leaf_guarantees_wb(&leaf) ? "yes" : "no");
+	}
+	if (intel)
+		printf("\nThe quirk is KVM_X86_QUIRK_IGNORE_GUEST_PAT (on by "
+		       "default; it cannot be turned\n"
+		       "off on a CPU without self-snoop); non-coherent DMA "
+		       "overrides it. For MMIO\n"
+		       "neither matters. Write-Back is guaranteed only with "
+		       "IPAT=1. Cacheable: WT, WP, WB.\n");
+	else
+		printf("\nCD and WC+ are AMD's uncacheable types that also "
+		       "probe the caches. The quirk\n"
+		       "and non-coherent DMA change nothing on AMD: KVM cannot "
+		       "override the guest PAT,\n"
+		       "so Write-Back is never guaranteed. Cacheable: WT, WP, "
+		       "WB.\n");
+	return S2MT_EXIT_OK;
+}
+
 int cmd_table(int argc, char **argv)
 {
 	static const struct option opts[] = { { "fwb", no_argument, 0, 'f' },
 					      { "json", no_argument, 0, 'j' },
+					      { "arch", required_argument, 0,
+						'a' },
 					      { 0, 0, 0, 0 } };
+	const char *arch = "arm64";
 	bool fwb = false, json = false;
 	unsigned rows;
 	int c;
@@ -112,6 +287,13 @@ int cmd_table(int argc, char **argv)
 			fwb = true;
 		else if (c == 'j')
 			json = true;
+		else if (c == 'a')
+			arch = optarg;
+		else if (optopt == 'a' &&
+			 !strncmp(argv[optind - 1], "--arch", 6))
+			return cli_usage_error("table",
+					       "--arch needs a value: arm64, "
+					       "x86-intel or x86-amd");
 		else
 			return cli_usage_error("table", "unknown option '%s'",
 					       argv[optind - 1]);
@@ -119,6 +301,24 @@ int cmd_table(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error("table", "unexpected argument '%s'",
 				       argv[optind]);
+	if (strcmp(arch, "arm64")) {
+		unsigned vendor;
+
+		if (!strcmp(arch, "x86-intel"))
+			vendor = S2MT_X86_INTEL;
+		else if (!strcmp(arch, "x86-amd"))
+			vendor = S2MT_X86_AMD;
+		else
+			return cli_usage_error("table",
+					       "--arch '%s': not one of arm64, "
+					       "x86-intel, x86-amd",
+					       arch);
+		if (fwb)
+			return cli_usage_error("table",
+					       "--fwb is arm64's (FEAT_S2FWB); "
+					       "x86 has no such mode");
+		return x86_table(vendor, json);
+	}
 	/* With FWB, MemAttr[3] is RES0: rows 8..15 are all reserved. */
 	rows = fwb ? 8 : 16;
 

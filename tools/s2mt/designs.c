@@ -44,6 +44,7 @@ struct design_column {
 	struct run knowing; /* bit 3 where the slot is cacheable PFNMAP */
 	bool has_knowing; /* else knowing is plain */
 	bool needs[SC_MAX_SLOTS]; /* slot definitions that got bit 3 */
+	bool pfnmap[SC_MAX_SLOTS]; /* ... over cacheable VM_PFNMAP */
 	struct scenario *knowing_sc;
 };
 
@@ -122,18 +123,30 @@ static int run_column(const struct scenario *plain_sc, size_t idx,
 	if (!s2mt_design_has_slot_flag(c->design))
 		return 0;
 
-	/* The VMM that knows its devices: bit 3 on every slot whose VMA
-	 * the host maps cacheable VM_PFNMAP. */
-	bool any = false;
+	/*
+	 * The VMM that knows its devices: bit 3 on every slot whose VMA the
+	 * host maps cacheable VM_PFNMAP (what D1 enables and D3 demands);
+	 * under D2 and D3 also on every other cacheable slot, kernel-managed
+	 * RAM included, when capability 243 says KVM can keep the promise
+	 * (Oliver Upton: the flag says userspace expects Write-Back).
+	 */
+	bool any = false,
+	     cap = s2mt_host_cacheable_pfnmap(&c->plain.host.caps) &&
+		c->plain.host.arch == S2MT_ARCH_ARM64;
 
 	for (size_t i = 0; i < plain_sc->nr_steps; i++) {
 		const struct sc_step *st = &plain_sc->steps[i];
+		const struct step_result *s = &c->plain.steps[i];
 		int d;
 
-		if (st->kind != SC_STEP_MEMSLOT ||
-		    !c->plain.steps[i].slot_cacheable_pfnmap)
+		if (st->kind != SC_STEP_MEMSLOT)
+			continue;
+		if (!s->slot_cacheable_pfnmap &&
+		    !(s->slot_cacheable && cap && c->design != S2MT_DESIGN_D1))
 			continue;
 		d = slot_def_index(plain_sc, st->slot);
+		if (d >= 0)
+			c->pfnmap[d] |= s->slot_cacheable_pfnmap;
 		if (d >= 0 && !c->needs[d]) {
 			c->needs[d] = true;
 			any = true;
@@ -168,7 +181,7 @@ static void cell(const struct run *r, size_t i, char *buf, size_t len)
 		return;
 	}
 	sc_format_size(s->first.leaf.size, leaf, sizeof(leaf));
-	s2mt_s2_name(s->first.leaf.memattr, r->host.caps.fwb, s2, sizeof(s2));
+	run_leaf_name(r, &s->first.leaf, s2, sizeof(s2));
 	snprintf(buf, len, "%s %s", s2, leaf);
 }
 
@@ -193,22 +206,20 @@ static bool refused(const struct run *r, size_t i)
 	}
 }
 
-/* Whether the unmodified VMM was refused at a step about slot d: then
- * bit 3 there is a must, else the knowing VMM's choice. */
-static bool slot_refused(const struct design_column *c, uint32_t slot)
+/* Whether run r was refused at a step about the slot. */
+static bool refused_at_slot(const struct run *r, uint32_t slot)
 {
-	const struct scenario *sc = c->plain.sc;
+	const struct scenario *sc = r->sc;
 
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		const struct sc_step *st = &sc->steps[i];
 
-		if (!refused(&c->plain, i))
+		if (!refused(r, i))
 			continue;
 		if (st->kind == SC_STEP_ACCESS) {
-			const struct s2mt_memslot *m = NULL;
 			const struct sc_access *a = &sc->accesses[st->ref];
 
-			for (size_t d = 0; d < sc->nr_slots && !m; d++)
+			for (size_t d = 0; d < sc->nr_slots; d++)
 				if (sc->slots[d].slot == slot &&
 				    a->ipa >= sc->slots[d].gpa &&
 				    a->ipa < sc->slots[d].gpa +
@@ -219,6 +230,14 @@ static bool slot_refused(const struct design_column *c, uint32_t slot)
 		}
 	}
 	return false;
+}
+
+/* Bit 3 is a must on a slot where the unmodified VMM was refused and the
+ * knowing one was not; elsewhere it is the knowing VMM's choice. */
+static bool slot_refused(const struct design_column *c, uint32_t slot)
+{
+	return refused_at_slot(&c->plain, slot) &&
+		(!c->has_knowing || !refused_at_slot(&c->knowing, slot));
 }
 
 static int worst_status(const struct design_column *col)
@@ -259,8 +278,7 @@ static void print_query(const struct run *r)
 			continue;
 		sc_format_size(q->size, size, sizeof(size));
 		if (q->mapped)
-			s2mt_s2_name(q->leaf.memattr, r->host.caps.fwb, s2,
-				     sizeof(s2));
+			run_leaf_name(r, &q->leaf, s2, sizeof(s2));
 		else if (q->has_policy && q->policy.err)
 			snprintf(s2, sizeof(s2), "%s",
 				 s2mt_errno_name(-q->policy.err));
@@ -377,17 +395,17 @@ static void designs_text(const struct scenario *sc, struct design_column *col,
 
 			if (!c->needs[d])
 				continue;
-			printf("%s slot %u%s%s %s %s: the host maps it "
-			       "cacheable VM_PFNMAP, which only a VMM that "
-			       "knows the device can tell",
-			       any ? ";\n     " : "", s->slot,
-			       s->mmap >= 0 ? " over " : "",
+			printf("%s slot %u%s%s %s %s%s", any ? ";\n     " : "",
+			       s->slot, s->mmap >= 0 ? " over " : "",
 			       s->mmap >= 0 ? sc->mmaps[s->mmap].name : "",
-			       slot_refused(c, s->slot)
-				       ? "needs"
-				       : "may set (optional; it asks KVM to "
-					 "promise Write-Back)",
-			       s2mt_design_slot_flag_name(c->design));
+			       slot_refused(c, s->slot) ? "needs" : "may set",
+			       s2mt_design_slot_flag_name(c->design),
+			       c->pfnmap[d]
+				       ? ": the host maps this VM_PFNMAP "
+					 "cacheable, which only a VMM that "
+					 "knows the device can tell"
+				       : " (optional: Write-Back promised for "
+					 "kernel-managed memory)");
 			any = true;
 		}
 		if (!any)

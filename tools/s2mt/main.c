@@ -12,8 +12,9 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "table", cmd_table,
-	  "[--fwb] [--json]   effective memory type for every stage-2 "
-	  "MemAttr x stage-1 class (A5)" },
+	  "[--fwb] [--arch arm64|x86-intel|x86-amd] [--json]   effective "
+	  "memory type for every stage-2 MemAttr x stage-1 class (A5), or "
+	  "for every KVM x86 leaf x guest PAT type (X1, X2)" },
 	{ "combine", cmd_combine,
 	  "--s1 X --s2 Y [--fwb] [--s1-sh SH] [--s2-sh SH] [--json]   "
 	  "combine one pair and explain it (A3/A4)" },

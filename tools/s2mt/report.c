@@ -23,7 +23,11 @@ static void perm_text(const struct s2mt_leaf *l, char *buf, size_t len)
 		 l->s2ap & 2 ? 'W' : '-', l->xn == 0 ? 'X' : '-');
 }
 
-/* "Force-WB" etc. for a leaf, "0b110"/"0x6" for its MemAttr. */
+/* "Force-WB" etc. for a leaf, "0b110"/"0x6" for its MemAttr; on x86 the
+ * EPT/NPT entry ("EPT UC"). */
+static void leaf_text(const struct run *r, const struct s2mt_leaf *l, char *buf,
+		      size_t len);
+
 static void s2_text(const struct run *r, uint8_t memattr, char *buf, size_t len)
 {
 	char name[40];
@@ -34,6 +38,15 @@ static void s2_text(const struct run *r, uint8_t memattr, char *buf, size_t len)
 			 (memattr >> 1) & 1, memattr & 1);
 	else
 		snprintf(buf, len, "%s (0x%X)", name, memattr);
+}
+
+static void leaf_text(const struct run *r, const struct s2mt_leaf *l, char *buf,
+		      size_t len)
+{
+	if (run_is_x86(r))
+		run_leaf_name(r, l, buf, len);
+	else
+		s2_text(r, l->memattr, buf, len);
 }
 
 /* One line for what a step came to. */
@@ -56,11 +69,8 @@ void step_outcome(const struct run *r, const struct sc_step *st,
 			return;
 		}
 		sc_format_size(s->first.leaf.size, leaf, sizeof(leaf));
-		s2_text(r, s->first.leaf.memattr, s2, sizeof(s2));
-		if (s->has_eff && !s->eff.status)
-			s2mt_memtype_name(&s->eff.mt, eff, sizeof(eff));
-		else
-			snprintf(eff, sizeof(eff), "reserved");
+		leaf_text(r, &s->first.leaf, s2, sizeof(s2));
+		run_eff_name(r, s, eff, sizeof(eff));
 		snprintf(buf, len, "%s, %s leaf %s -> guest sees %s",
 			 s2mt_fault_outcome_token(s->first.outcome), leaf, s2,
 			 eff);
@@ -99,9 +109,9 @@ void compare_cell(const struct run *r, const struct sc_step *st,
 		return;
 	}
 	sc_format_size(s->first.leaf.size, leaf, sizeof(leaf));
-	s2mt_s2_name(s->first.leaf.memattr, r->host.caps.fwb, s2, sizeof(s2));
-	if (s->has_eff && !s->eff.status)
-		s2mt_memtype_name(&s->eff.mt, eff, sizeof(eff));
+	run_leaf_name(r, &s->first.leaf, s2, sizeof(s2));
+	if (s->has_eff || s->has_x86)
+		run_eff_name(r, s, eff, sizeof(eff));
 	snprintf(buf, len, "%s %s -> %s", leaf, s2, eff);
 }
 
@@ -166,7 +176,10 @@ static void print_layout(FILE *f, const struct run *r)
 				   : "-");
 		if (!q->mapped) {
 			fprintf(f, "      not mapped");
-			if (q->has_policy && !q->policy.err) {
+			if (q->has_policy && !q->policy.err && run_is_x86(r)) {
+				fprintf(f, "; a read fault would map it (%s)",
+					q->policy.rule);
+			} else if (q->has_policy && !q->policy.err) {
 				char s2[48];
 
 				s2_text(r,
@@ -183,10 +196,12 @@ static void print_layout(FILE *f, const struct run *r)
 			continue;
 		}
 		sc_format_size(q->leaf.size, leaf, sizeof(leaf));
-		s2_text(r, q->leaf.memattr, s2, sizeof(s2));
+		leaf_text(r, &q->leaf, s2, sizeof(s2));
 		perm_text(&q->leaf, perm, sizeof(perm));
-		fprintf(f, "      %llu x %s leaves, MemAttr %s, S2AP/XN %s",
-			(unsigned long long)q->nr_leaves, leaf, s2, perm);
+		fprintf(f, "      %llu x %s leaves, %s %s, %s %s",
+			(unsigned long long)q->nr_leaves, leaf,
+			run_is_x86(r) ? "memory type" : "MemAttr", s2,
+			run_is_x86(r) ? "permissions" : "S2AP/XN", perm);
 		if (q->dclean_bytes || q->iinval_bytes)
 			fprintf(f, ", cleaned %llu B, I-inval %llu B",
 				(unsigned long long)q->dclean_bytes,
@@ -216,6 +231,24 @@ static void print_layout(FILE *f, const struct run *r)
 					refused->rule ? refused->rule : "-");
 				continue;
 			}
+			if (!ac->s1.enabled)
+				snprintf(s1, sizeof(s1), "stage 1 off");
+			else
+				snprintf(s1, sizeof(s1), "MAIR 0x%02x",
+					 ac->s1.mair);
+			if (run_is_x86(r)) {
+				struct s2mt_x86_leaf x;
+				unsigned pat = run_x86_guest_pat(&ac->s1);
+
+				run_x86_leaf(r, q->leaf.pa, &x);
+				fprintf(f,
+					"      access %s (%s, guest PAT %s): "
+					"%s\n",
+					ac->name, s1, s2mt_x86_mt_name(pat),
+					s2mt_x86_mt_name(
+						s2mt_x86_effective(&x, pat)));
+				continue;
+			}
 			run_access_effective(r, ac, &q->leaf, &eff);
 			if (eff.status)
 				snprintf(eff_name, sizeof(eff_name),
@@ -223,11 +256,6 @@ static void print_layout(FILE *f, const struct run *r)
 			else
 				s2mt_memtype_name(&eff.mt, eff_name,
 						  sizeof(eff_name));
-			if (!ac->s1.enabled)
-				snprintf(s1, sizeof(s1), "stage 1 off");
-			else
-				snprintf(s1, sizeof(s1), "MAIR 0x%02x",
-					 ac->s1.mair);
 			fprintf(f, "      access %s (%s): %s, %s\n", ac->name,
 				s1, eff_name, s2mt_sh_name(eff.sh));
 		}
@@ -341,8 +369,19 @@ static void report_text(FILE *f, const struct run *r)
 		fprintf(f, "%s\n", sc->name);
 	if (sc->description[0])
 		fprintf(f, "%s\n", sc->description);
-	fprintf(f, "host %s (%s, IPA up to %u bits)\n", r->host.preset, caps,
-		r->host.ipa_limit);
+	if (r->host.arch != S2MT_ARCH_ARM64)
+		fprintf(f,
+			"host %s (%s; KVM_X86_QUIRK_IGNORE_GUEST_PAT %s; %s; "
+			"guest physical addresses up to %u bits)\n",
+			r->host.preset,
+			r->host.arch == S2MT_ARCH_X86_INTEL ? "EPT" : "NPT",
+			r->host.x86_ignore_guest_pat ? "on" : "off",
+			r->host.x86_noncoherent_dma ? "non-coherent DMA"
+						    : "no non-coherent DMA",
+			r->host.ipa_limit);
+	else
+		fprintf(f, "host %s (%s, IPA up to %u bits)\n", r->host.preset,
+			caps, r->host.ipa_limit);
 	kernel_text(f, &r->host.kernel, r->era);
 	if (r->design != S2MT_DESIGN_MERGED)
 		fprintf(f, "design %s: %s (never merged; docs/designs.md)\n",
@@ -448,7 +487,7 @@ static json_t *leaf_json(const struct run *r, const struct s2mt_leaf *l)
 {
 	char s2[40], perm[8];
 
-	s2mt_s2_name(l->memattr, r->host.caps.fwb, s2, sizeof(s2));
+	run_leaf_name(r, l, s2, sizeof(s2));
 	perm_text(l, perm, sizeof(perm));
 	return json_pack("{s:o, s:o, s:I, s:i, s:i, s:s, s:s, s:s}", "ipa",
 			 hex(l->ipa), "pa", hex(l->pa), "size",
@@ -493,9 +532,18 @@ static json_t *report_json(const struct run *r)
 	json_object_set_new(root, "name", json_string(sc->name));
 	json_object_set_new(
 		root, "host",
-		json_pack("{s:s, s:b, s:b, s:b, s:b}", "preset", r->host.preset,
+		json_pack("{s:s, s:s, s:b, s:b, s:b, s:b}", "preset",
+			  r->host.preset, "arch", s2mt_arch_name(r->host.arch),
 			  "fwb", r->host.caps.fwb, "dic", r->host.caps.dic,
 			  "idc", r->host.caps.idc, "mte", r->host.caps.mte));
+	if (r->host.arch != S2MT_ARCH_ARM64) {
+		json_t *h = json_object_get(root, "host");
+
+		json_object_set_new(h, "ignore_guest_pat_quirk",
+				    json_boolean(r->host.x86_ignore_guest_pat));
+		json_object_set_new(h, "noncoherent_dma",
+				    json_boolean(r->host.x86_noncoherent_dma));
+	}
 	{
 		json_t *has = json_array();
 		char desc[160];
@@ -538,6 +586,17 @@ static json_t *report_json(const struct run *r)
 			if (s->has_eff)
 				json_object_set_new(o, "effective",
 						    eff_json(&s->eff));
+			if (s->has_x86)
+				json_object_set_new(
+					o, "effective",
+					json_pack("{s:s, s:s, s:b}", "type",
+						  s2mt_x86_mt_name(s->x86_eff),
+						  "guest_pat",
+						  s2mt_x86_mt_name(
+							  s->x86_guest_pat),
+						  "wb_guaranteed",
+						  s2mt_x86_leaf_guarantees_wb(
+							  &s->x86_leaf)));
 		}
 		if (st->kind == SC_STEP_CAPABILITY ||
 		    st->kind == SC_STEP_GET_DIRTY_LOG)
@@ -580,8 +639,9 @@ static json_t *report_json(const struct run *r)
 			json_object_set_new(
 				o, "iinval_bytes",
 				json_integer((json_int_t)q->iinval_bytes));
-			json_object_set_new(o, "effective_normal_wb",
-					    eff_json(&q->eff));
+			if (!run_is_x86(r))
+				json_object_set_new(o, "effective_normal_wb",
+						    eff_json(&q->eff));
 		}
 		json_object_set_new(o, "hazards", hazard_list(q->hazards));
 		json_array_append_new(layout, o);

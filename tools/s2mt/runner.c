@@ -133,7 +133,9 @@ static int create_vm(struct run *r, struct step_result *s)
 {
 	int err;
 
-	if (s)
+	if (s && run_is_x86(r))
+		snprintf(s->what, sizeof(s->what), "create VM");
+	else if (s)
 		snprintf(s->what, sizeof(s->what), "create VM (IPA %u bits%s)",
 			 r->sc->vm.ipa_bits ? r->sc->vm.ipa_bits
 					    : S2MT_KVM_DEFAULT_IPA_BITS,
@@ -222,21 +224,21 @@ static uint64_t hole_for(const struct run *r, int idx)
 	return hva;
 }
 
-/* Whether [hva, hva+size) has a VM_PFNMAP VMA the host maps cacheable
- * (H3): what a VMM must know to set bit 3 under D1 and D3. */
-static bool covers_cacheable_pfnmap(const struct run *r, uint64_t hva,
-				    uint64_t size)
+/* Whether [hva, hva+size) has a VMA the host maps cacheable (H3), and a
+ * VM_PFNMAP one: what a VMM must know to set bit 3 (D1-D3). */
+static void covers_cacheable(const struct run *r, uint64_t hva, uint64_t size,
+			     struct step_result *s)
 {
 	for (size_t i = 0; i < r->mm.nr_vmas; i++) {
 		const struct s2mt_vma *v = &r->mm.vmas[i];
 
-		if (v->end <= hva || v->start >= hva + size)
+		if (v->end <= hva || v->start >= hva + size ||
+		    !s2mt_attrindx_cacheable(v->attrindx))
 			continue;
-		if ((v->flags & S2MT_VM_PFNMAP) &&
-		    s2mt_attrindx_cacheable(v->attrindx))
-			return true;
+		s->slot_cacheable = true;
+		if (v->flags & S2MT_VM_PFNMAP)
+			s->slot_cacheable_pfnmap = true;
 	}
-	return false;
 }
 
 static int do_slot(struct run *r, const struct sc_step *st,
@@ -309,8 +311,7 @@ static int do_slot(struct run *r, const struct sc_step *st,
 		 * between VMAs) and the first fault there gets -EFAULT. */
 		mem.userspace_addr = hole_for(r, def->mmap) + def->mmap_offset;
 	}
-	s->slot_cacheable_pfnmap =
-		covers_cacheable_pfnmap(r, mem.userspace_addr, mem.memory_size);
+	covers_cacheable(r, mem.userspace_addr, mem.memory_size, s);
 	/* As QEMU does: the REGION2 ioctl where the kernel has it (6.8,
 	 * KVM_CAP_USER_MEMORY2), the first one before. */
 	if (s2mt_kernel_has(&r->host.kernel, S2MT_KF_USER_MEMORY2)) {
@@ -433,7 +434,12 @@ static int do_access(struct run *r, size_t step, const struct sc_step *st,
 			(unsigned long long)(s2mt_vm_table_bytes(r->vm) >> 20));
 	}
 	set_reason(s, s->first.rule, s->first.reason);
-	if (s->first.has_leaf) {
+	if (s->first.has_leaf && run_is_x86(r)) {
+		s->has_x86 = true;
+		run_x86_leaf(r, s->first.leaf.pa, &s->x86_leaf);
+		s->x86_guest_pat = run_x86_guest_pat(&a->s1);
+		s->x86_eff = s2mt_x86_effective(&s->x86_leaf, s->x86_guest_pat);
+	} else if (s->first.has_leaf) {
 		s->has_eff = true;
 		run_access_effective(r, a, &s->first.leaf, &s->eff);
 	}
@@ -567,15 +573,14 @@ static void check_expect(struct run *r, const struct sc_step *st,
 	if (e->has_stage2) {
 		if (!s->first.has_leaf)
 			FAIL("expected stage-2 %s, got no leaf", e->stage2);
-		s2mt_s2_name(s->first.leaf.memattr, r->host.caps.fwb, name,
-			     sizeof(name));
+		run_leaf_name(r, &s->first.leaf, name, sizeof(name));
 		if (strcmp(name, e->stage2))
 			FAIL("expected stage-2 %s, got %s", e->stage2, name);
 	}
 	if (e->has_effective) {
-		if (!s->has_eff || s->eff.status)
+		if (!s->has_x86 && (!s->has_eff || s->eff.status))
 			FAIL("expected effective %s, got none", e->effective);
-		s2mt_memtype_name(&s->eff.mt, name, sizeof(name));
+		run_eff_name(r, s, name, sizeof(name));
 		if (strcmp(name, e->effective))
 			FAIL("expected effective %s, got %s", e->effective,
 			     name);
@@ -600,6 +605,10 @@ static int setup_host(struct run *r)
 		err = s2mt_host_set_kernel(&r->host, &sc->kernel);
 	if (!err && r->design != S2MT_DESIGN_MERGED)
 		err = s2mt_host_set_design(&r->host, r->design);
+	if (!err && r->host.arch != S2MT_ARCH_ARM64) {
+		r->host.x86_ignore_guest_pat = sc->x86_ignore_guest_pat;
+		r->host.x86_noncoherent_dma = sc->x86_noncoherent_dma;
+	}
 	if (err)
 		goto fail;
 	for (size_t i = 0; i < sc->nr_devices; i++) {

@@ -26,8 +26,13 @@ struct step_result {
 	bool stopped; /* the touch stopped at a failing page */
 	bool has_eff;
 	struct s2mt_effective eff; /* the guest's effective type there */
-	/* memslot steps: the range had a cacheable VM_PFNMAP VMA */
-	bool slot_cacheable_pfnmap;
+	/* x86 hosts instead: the EPT/NPT entry and what the guest gets */
+	bool has_x86;
+	struct s2mt_x86_leaf x86_leaf;
+	unsigned x86_guest_pat, x86_eff; /* enum s2mt_x86_mt */
+	/* memslot steps: the range had a VMA the host maps cacheable, and
+	 * a cacheable VM_PFNMAP one */
+	bool slot_cacheable, slot_cacheable_pfnmap;
 	/* migrate steps */
 	size_t nr_z8;
 	size_t migrate_devices; /* passed-through devices: not checked */
@@ -105,6 +110,18 @@ void run_free(struct run *r);
 /* 0 all good; 1 a failing step, an unexpected error-grade hazard (a
  * warning too with r->strict) or a failed expectation (cli.h). */
 int run_exit_status(const struct run *r);
+
+/* x86view.c: an x86 host's leaves and types (docs/x86.md). */
+bool run_is_x86(const struct run *r);
+void run_x86_leaf(const struct run *r, uint64_t pa, struct s2mt_x86_leaf *out);
+unsigned run_x86_guest_pat(const struct s2mt_s1attr *s1);
+void run_x86_leaf_text(const struct s2mt_x86_leaf *l, char *buf, size_t len);
+/* The leaf's stage-2 name ("Force-WB") or x86 entry ("EPT UC"); what the
+ * guest sees at an access step ("Normal-WB", or "WC" on x86). */
+void run_leaf_name(const struct run *r, const struct s2mt_leaf *leaf, char *buf,
+		   size_t len);
+void run_eff_name(const struct run *r, const struct step_result *s, char *buf,
+		  size_t len);
 
 /* The effective type of a guest access on a leaf (A3/A4). */
 void run_access_effective(const struct run *r, const struct sc_access *a,

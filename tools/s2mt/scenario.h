@@ -157,6 +157,7 @@ struct scenario {
 	char name[96];
 	char description[256];
 	char preset[32]; /* host preset, or "custom" */
+	bool x86_ignore_guest_pat, x86_noncoherent_dma; /* x86 hosts */
 	struct s2mt_host_caps caps; /* when custom */
 	uint64_t ram; /* bytes */
 	struct s2mt_kernel kernel; /* the host's: `uname -r` and backports */

@@ -117,14 +117,23 @@ int sc_get_kernel(struct ctx *c, const yaml_node_t *n, const char *path,
 /* host                                                               */
 /* ------------------------------------------------------------------ */
 
+/* The Arm CPUs among the presets: x86 is an 'arch', and a VM does not
+ * migrate across architectures. */
 int sc_get_preset(struct ctx *c, const yaml_node_t *n, const char *path,
 		  const char **preset)
 {
+	const char *arm[16];
+	size_t nr = 0;
 	unsigned i;
 
-	if (sc_get_choice(c, n, path, s2mt_host_presets, "preset", &i))
+	for (size_t k = 0; s2mt_host_presets[k] && nr < 15; k++)
+		if (s2mt_host_preset_arch(s2mt_host_presets[k]) ==
+		    S2MT_ARCH_ARM64)
+			arm[nr++] = s2mt_host_presets[k];
+	arm[nr] = NULL;
+	if (sc_get_choice(c, n, path, arm, "preset", &i))
 		return -1;
-	*preset = s2mt_host_presets[i];
+	*preset = arm[i];
 	return 0;
 }
 
@@ -149,27 +158,84 @@ static int parse_features(struct ctx *c, const yaml_node_t *n,
 	return 0;
 }
 
+/* host.arch, and the knobs only an x86 host has. */
+static int parse_arch(struct ctx *c, const yaml_node_t *n, bool *x86)
+{
+	static const char *const arches[] = { "arm64", "x86-intel", "x86-amd",
+					      NULL };
+	static const char *const x86_keys[] = { "ignore_guest_pat_quirk",
+						"noncoherent_dma" };
+	struct scenario *sc = c->sc;
+	const yaml_node_t *v, *kv = NULL;
+	unsigned i;
+
+	sc->x86_ignore_guest_pat = true;
+	v = sc_map_get(c, n, "arch", NULL);
+	*x86 = false;
+	if (v) {
+		if (sc_get_choice(c, v, "host.arch", arches, "architecture",
+				  &i))
+			return -1;
+		*x86 = i != 0;
+		if (*x86)
+			snprintf(sc->preset, sizeof(sc->preset), "%s",
+				 arches[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		bool *field = i ? &sc->x86_noncoherent_dma
+				: &sc->x86_ignore_guest_pat;
+
+		v = sc_map_get(c, n, x86_keys[i], &kv);
+		if (!v)
+			continue;
+		if (!*x86)
+			return sc_fail(c, kv,
+				       "host.%s: only an x86 host has it "
+				       "(arch: x86-intel or x86-amd)",
+				       x86_keys[i]);
+		if (sc_get_bool(c, v, x86_keys[i], field))
+			return -1;
+	}
+	return 0;
+}
+
 int sc_parse_host(struct ctx *c, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "preset", "features", "ram", NULL };
+	static const char *const keys[] = { "preset",
+					    "features",
+					    "ram",
+					    "arch",
+					    "ignore_guest_pat_quirk",
+					    "noncoherent_dma",
+					    NULL };
 	const uint64_t ram_max = S2MT_HOST_DEVMEM_BASE - S2MT_HOST_RAM_BASE;
 	struct scenario *sc = c->sc;
 	const yaml_node_t *preset, *features, *ram, *kp = NULL, *kf = NULL;
 	char s1[24], s2[24];
+	bool x86;
 
 	if (sc_check_map(c, n, "host", keys))
 		return -1;
+	if (parse_arch(c, n, &x86))
+		return -1;
 	preset = sc_map_get(c, n, "preset", &kp);
 	features = sc_map_get(c, n, "features", &kf);
+	if (x86 && (preset || features))
+		return sc_fail(c, kp ? kp : kf,
+			       "host: an x86 host (arch: %s) takes no '%s': "
+			       "it has none of the Arm features",
+			       sc->preset, kp ? "preset" : "features");
 	if (preset && features)
 		return sc_fail(c, later(kp, kf),
 			       "host: 'preset' and 'features' are mutually "
 			       "exclusive (give exactly one)");
-	if (!preset && !features)
+	if (!preset && !features && !x86)
 		return sc_fail(c, n,
 			       "host: missing 'preset' or 'features' (give "
-			       "exactly one)");
-	if (preset) {
+			       "exactly one; or arch: x86-intel|x86-amd)");
+	if (x86) {
+		s2mt_host_preset_caps(sc->preset, &sc->caps);
+	} else if (preset) {
 		const char *name;
 
 		if (sc_get_preset(c, preset, "host.preset", &name))

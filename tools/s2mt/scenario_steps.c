@@ -485,6 +485,33 @@ static bool type_name(const yaml_node_t *n, bool stage2, char *out, size_t len)
 			snprintf(out, len, "%s", dev[i]);
 			return true;
 		}
+	/* x86 hosts (docs/x86.md): the EPT/NPT entry, and the x86 type the
+	 * guest gets, as run_leaf_name() and s2mt_x86_mt_name() spell them. */
+	for (unsigned t = 0; t < S2MT_X86_MT_COUNT_; t++) {
+		const char *x = s2mt_x86_mt_name(t);
+
+		if (!strcmp(x, "reserved"))
+			continue;
+		if (!stage2 && scalar_ieq(n, x)) {
+			snprintf(out, len, "%s", x);
+			return true;
+		}
+		if (!stage2 || !s2mt_x86_mt_is_mtrr(t))
+			continue;
+		for (int ipat = 0; ipat < 2; ipat++) {
+			snprintf(name, sizeof(name), "EPT %s%s", x,
+				 ipat ? "+IPAT" : "");
+			if (scalar_ieq(n, name)) {
+				snprintf(out, len, "%s", name);
+				return true;
+			}
+		}
+		snprintf(name, sizeof(name), "NPT host %s", x);
+		if (scalar_ieq(n, name)) {
+			snprintf(out, len, "%s", name);
+			return true;
+		}
+	}
 	if (stage2 && (scalar_ieq(n, "Force-WB") || scalar_ieq(n, "As-S1"))) {
 		snprintf(out, len, "%s",
 			 scalar_ieq(n, "As-S1") ? "As-S1" : "Force-WB");
@@ -525,13 +552,14 @@ static int expect_type(struct ctx *c, const yaml_node_t *n, const char *path,
 			"%s: expected a stage-2 type (Device-nGnRnE, "
 			"Device-nGnRE, Device-nGRE, Device-GRE, Normal-NC, "
 			"Normal-WT, Normal-WB, Normal-oX-iY, Force-WB, "
-			"As-S1), got %s",
+			"As-S1; on x86 'EPT UC', 'EPT WB+IPAT', 'NPT host "
+			"WB', ...), got %s",
 			path, sc_show(n, s));
 	return sc_fail(c, n,
 		       "%s: expected an effective type (Device-nGnRnE, "
 		       "Device-nGnRE, Device-nGRE, Device-GRE, Normal-NC, "
-		       "Normal-WT, Normal-WB, Normal-WB-tagged, Normal-oX-iY), "
-		       "got %s",
+		       "Normal-WT, Normal-WB, Normal-WB-tagged, Normal-oX-iY; "
+		       "on x86 UC, UC-, WC, WT, WP, WB), got %s",
 		       path, sc_show(n, s));
 }
 
