@@ -67,23 +67,15 @@ struct ref_out {
 };
 
 /*
- * The designs (SPEC D1-D4, docs/designs.md), as a reviewer would write each
- * from its mail: what the VMA must carry for a cacheable stage 2, and what
- * memslot bit 3 must agree with.
+ * The designs (SPEC D1-D4, docs/designs-sources.md), as a reviewer would
+ * write each from its mail: what memslot bit 3 or the driver's VMA flag
+ * must agree with at registration.
  */
-static bool ref_wants_cacheable(const struct s2mt_policy_in *in)
-{
-	/* D4: only the driver's VM_FORCE_CACHEABLE vouches. */
-	if (in->design == S2MT_DESIGN_D4)
-		return in->vm_flags & S2MT_VM_FORCE_CACHEABLE;
-	return ref_cacheable(in->attrindx);
-}
-
-/* The design's own refusal of a PFNMAP slot, or NULL. */
 static const char *ref_design_register(const struct s2mt_policy_in *in)
 {
 	bool cacheable = ref_cacheable(in->attrindx);
 	bool bit3 = in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP;
+	bool vouched = in->vm_flags & S2MT_VM_FORCE_CACHEABLE;
 
 	switch (in->design) {
 	case S2MT_DESIGN_D1: /* v4-v6: the flag enables cacheable PFNMAP */
@@ -92,6 +84,8 @@ static const char *ref_design_register(const struct s2mt_policy_in *in)
 		return !cacheable && bit3 ? "D2" : NULL;
 	case S2MT_DESIGN_D3: /* noncacheable(vma) != !flag -> -EINVAL */
 		return cacheable != bit3 ? "D3" : NULL;
+	case S2MT_DESIGN_D4: /* the driver vouches exactly for cacheable */
+		return cacheable != vouched ? "D4" : NULL;
 	default:
 		return NULL;
 	}
@@ -113,7 +107,7 @@ static void ref_register(const struct s2mt_policy_in *in, struct ref_out *r)
 		r->err = -S2MT_EINVAL;
 		r->rule = ref_design_register(in);
 	} else if (in->era >= S2MT_ERA_6_17 && pfnmap &&
-		   ref_wants_cacheable(in) && !both) {
+		   ref_cacheable(in->attrindx) && !both) {
 		r->err = -S2MT_EINVAL; /* M3, 6.17 */
 		r->rule = "M3";
 	}
@@ -157,20 +151,25 @@ static void ref_fault(const struct s2mt_policy_in *in, struct ref_out *r)
 	}
 	/* K1 */
 	device = e617 ? (pfnmap || mixed) && outside : outside;
-	/* D1: cacheable PFNMAP in a slot without the flag fails the fault. */
-	if (in->design == S2MT_DESIGN_D1 && e617 && device && cacheable &&
-	    !(in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP)) {
+	/* D4: a cacheable PFNMAP its driver did not vouch for. */
+	if (in->design == S2MT_DESIGN_D4 && e617 && device && cacheable &&
+	    !(in->vm_flags & S2MT_VM_FORCE_CACHEABLE)) {
 		r->err = -S2MT_EFAULT;
-		r->rule = "D1";
+		r->rule = "D4";
 		return;
 	}
-	/* D4 asks the VMA flag, the others the VMA's cacheability. */
-	cacheable = ref_wants_cacheable(in);
 	/* K2: 6.8/6.9 every device PFN, 6.17 device-like and non-cacheable. */
 	force_nc = device && (!e617 || !cacheable);
 	if (e617 && device && cacheable && !both) {
 		r->err = -S2MT_EFAULT;
 		r->rule = "K2";
+		return;
+	}
+	/* D2, D3: the slot promises WB, so never a non-cacheable stage 2. */
+	if ((in->design == S2MT_DESIGN_D2 || in->design == S2MT_DESIGN_D3) &&
+	    e617 && force_nc && (in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP)) {
+		r->err = -S2MT_EFAULT;
+		r->rule = s2mt_design_name(in->design);
 		return;
 	}
 	/* K3 */
@@ -505,8 +504,8 @@ static void test_designs_named(void **state)
 	run(&in, &out);
 	assert_int_equal(out.err, 0);
 
-	/* D4: a cacheable PFNMAP without the driver's flag is mapped the
-	 * 6.9 way, non-cacheable under a cacheable host alias (Z1). */
+	/* D4: a cacheable PFNMAP its driver did not vouch for (/dev/mem
+	 * over hidden RAM) is refused, at the fault too. */
 	in = base_in(S2MT_POLICY_FAULT, S2MT_ERA_6_17);
 	in.design = S2MT_DESIGN_D4;
 	in.host = (struct s2mt_host_caps){ .fwb = true, .dic = true };
@@ -515,12 +514,26 @@ static void test_designs_named(void **state)
 	in.attrindx = S2MT_MT_IDX_NORMAL;
 	in.access = S2MT_ACCESS_READ;
 	run(&in, &out);
-	assert_int_equal(out.err, 0);
-	assert_int_equal(out.prot.type, S2MT_MT_DEVICE);
-	assert_non_null(strstr(out.reason, "Z1"));
+	assert_int_equal(out.err, -S2MT_EFAULT);
+	assert_string_equal(out.rule, "D4");
 	in.vm_flags |= S2MT_VM_FORCE_CACHEABLE;
 	run(&in, &out);
 	assert_int_equal(out.prot.type, S2MT_MT_NORMAL);
+
+	/* D2: a slot that promises WB over a VMA that turned out
+	 * non-cacheable (moved under the slot) fails the fault. */
+	in.design = S2MT_DESIGN_D2;
+	in.vm_flags = PFN_FLAGS | S2MT_VM_READ | S2MT_VM_ALLOW_ANY_UNCACHED;
+	in.attrindx = S2MT_MT_IDX_DEVICE_nGnRE;
+	in.slot_flags = S2MT_MEM_CACHEABLE_PFNMAP;
+	run(&in, &out);
+	assert_int_equal(out.err, -S2MT_EFAULT);
+	assert_string_equal(out.rule, "D2");
+	/* D1 never looked at its flag at fault time (v4-v6). */
+	in.design = S2MT_DESIGN_D1;
+	run(&in, &out);
+	assert_int_equal(out.err, 0);
+	assert_int_equal(out.prot.type, S2MT_MT_NORMAL_NC);
 
 	/* nc-blanket: Normal-NC without VM_ALLOW_ANY_UNCACHED (Will
 	 * Deacon's objection: every device, PCI or not). */

@@ -174,27 +174,17 @@ static int refuse(struct s2mt_policy_out *out, struct s2mt_fmt *f, int err,
 	return err;
 }
 
-/*
- * Whether a PFNMAP VMA asks for a cacheable stage 2: its stage-1
- * cacheability (H3) under every design but D4, where only the driver's
- * VM_FORCE_CACHEABLE counts.
- */
-static bool cacheable_pfnmap_requested(const struct s2mt_policy_in *in)
-{
-	if (in->design == S2MT_DESIGN_D4)
-		return in->vm_flags & S2MT_VM_FORCE_CACHEABLE;
-	return s2mt_attrindx_cacheable(in->attrindx);
-}
-
 static void fmt_slot_flag(struct s2mt_fmt *f, const struct s2mt_policy_in *in)
 {
 	s2mt_fmt_str(f, s2mt_design_slot_flag_name(in->design));
 }
 
 /*
- * The memslot checks a design adds for a VM_PFNMAP VMA (docs/designs.md).
- * D1 requires its flag over cacheable PFNMAP; D2 refuses the flag over a
- * non-cacheable VMA; D3 refuses any disagreement. True if refused.
+ * The memslot checks a design adds for a VM_PFNMAP VMA (docs/designs.md,
+ * docs/designs-sources.md). D1 (v4-v6) requires its flag over cacheable
+ * PFNMAP; D2 refuses the flag over a non-cacheable VMA; D3 refuses any
+ * disagreement; D4 wants the driver's VM_FORCE_CACHEABLE exactly where
+ * the VMA is cacheable. True if refused.
  */
 static bool register_design_refuses(const struct s2mt_policy_in *in,
 				    struct s2mt_policy_out *out,
@@ -202,9 +192,23 @@ static bool register_design_refuses(const struct s2mt_policy_in *in,
 {
 	bool cacheable = s2mt_attrindx_cacheable(in->attrindx);
 	bool flag = in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP;
+	bool vouched = in->vm_flags & S2MT_VM_FORCE_CACHEABLE;
 	const char *rule = s2mt_design_name(in->design);
 	bool missing = false, unwanted = false;
 
+	if (in->design == S2MT_DESIGN_D4) {
+		if (cacheable == vouched)
+			return false;
+		s2mt_fmt_str(f, "D4: ");
+		fmt_vma(f, in);
+		s2mt_fmt_str(f, cacheable ? " is cacheable VM_PFNMAP but its "
+					    "driver did not set "
+					    "VM_FORCE_CACHEABLE"
+					  : " is non-cacheable VM_PFNMAP "
+					    "with VM_FORCE_CACHEABLE");
+		refuse(out, f, -S2MT_EINVAL, "D4");
+		return true;
+	}
 	switch (in->design) {
 	case S2MT_DESIGN_D1:
 		missing = cacheable && !flag;
@@ -262,7 +266,7 @@ static int policy_register(const struct s2mt_policy_in *in,
 		if (register_design_refuses(in, out, &f))
 			return out->err;
 		if (in->era >= S2MT_ERA_6_17 &&
-		    cacheable_pfnmap_requested(in) &&
+		    s2mt_attrindx_cacheable(in->attrindx) &&
 		    !s2mt_host_cacheable_pfnmap(&in->host)) {
 			s2mt_fmt_str(&f, "M3: ");
 			fmt_vma(&f, in);
@@ -369,18 +373,18 @@ static int policy_fault(const struct s2mt_policy_in *in,
 	} else {
 		out->device = outside &&
 			(in->vm_flags & (S2MT_VM_PFNMAP | S2MT_VM_MIXEDMAP));
+		/* D4: only memory its driver vouches for is cacheable. */
 		if (out->device && vma_cacheable &&
-		    in->design == S2MT_DESIGN_D1 &&
-		    !(in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP)) {
-			s2mt_fmt_str(&f, "D1: ");
+		    in->design == S2MT_DESIGN_D4 &&
+		    !(in->vm_flags & S2MT_VM_FORCE_CACHEABLE)) {
+			s2mt_fmt_str(&f, "D4: ");
 			fmt_vma(&f, in);
-			s2mt_fmt_str(&f,
-				     " is cacheable PFNMAP memory in a "
-				     "slot without ");
-			fmt_slot_flag(&f, in);
-			return refuse(out, &f, -S2MT_EFAULT, "D1");
+			s2mt_fmt_str(&f, " is cacheable PFNMAP memory its "
+					 "driver did not mark "
+					 "VM_FORCE_CACHEABLE");
+			return refuse(out, &f, -S2MT_EFAULT, "D4");
 		}
-		if (out->device && cacheable_pfnmap_requested(in)) {
+		if (out->device && vma_cacheable) {
 			if (!s2mt_host_cacheable_pfnmap(&in->host)) {
 				s2mt_fmt_str(&f, "K2: ");
 				fmt_vma(&f, in);
@@ -396,6 +400,21 @@ static int policy_fault(const struct s2mt_policy_in *in,
 			out->cacheable_pfnmap = true;
 		} else {
 			out->force_noncacheable = out->device;
+		}
+		/* D2, D3: a slot that promises Write-Back never gets a
+		 * non-cacheable stage 2, e.g. after a VMA moved under it. */
+		if (out->force_noncacheable &&
+		    (in->slot_flags & S2MT_MEM_CACHEABLE_PFNMAP) &&
+		    (in->design == S2MT_DESIGN_D2 ||
+		     in->design == S2MT_DESIGN_D3)) {
+			const char *rule = s2mt_design_name(in->design);
+
+			s2mt_fmt_str(&f, rule);
+			s2mt_fmt_str(&f, ": ");
+			fmt_vma(&f, in);
+			s2mt_fmt_str(&f, " is non-cacheable but the slot sets ");
+			fmt_slot_flag(&f, in);
+			return refuse(out, &f, -S2MT_EFAULT, rule);
 		}
 	}
 
@@ -458,8 +477,7 @@ static int policy_fault(const struct s2mt_policy_in *in,
 		if (in->era >= S2MT_ERA_6_9)
 			s2mt_fmt_str(&f, " without VM_ALLOW_ANY_UNCACHED");
 		s2mt_fmt_str(&f, ": stage-2 Device-nGnRE");
-		if (vma_cacheable &&
-		    (in->era < S2MT_ERA_6_17 || in->design == S2MT_DESIGN_D4))
+		if (vma_cacheable && in->era < S2MT_ERA_6_17)
 			s2mt_fmt_str(&f,
 				     " although the host maps it "
 				     "cacheable (Z1)");

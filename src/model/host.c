@@ -1373,7 +1373,8 @@ static int mm_mmap_nvgrace_region(struct s2mt_mm *mm,
 		plan->vma.attrindx = S2MT_MT_IDX_NORMAL;
 		plan->vma.origin = S2MT_ORIGIN_NVGRACE_USEMEM;
 		/* D4: the driver, which knows the memory is coherent,
-		 * vouches for a cacheable stage 2. */
+		 * vouches for a cacheable stage 2 (Catalin Marinas's
+		 * VM_FORCE_CACHEABLE; docs/designs-sources.md). */
 		if (s2mt_design_has_vma_flag(mm->host->design))
 			plan->vma.flags |= S2MT_VM_FORCE_CACHEABLE;
 	} else {
