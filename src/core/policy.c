@@ -201,11 +201,12 @@ static bool register_design_refuses(const struct s2mt_policy_in *in,
 			return false;
 		s2mt_fmt_str(f, "D4: ");
 		fmt_vma(f, in);
-		s2mt_fmt_str(f, cacheable ? " is cacheable VM_PFNMAP but its "
-					    "driver did not set "
-					    "VM_FORCE_CACHEABLE"
-					  : " is non-cacheable VM_PFNMAP "
-					    "with VM_FORCE_CACHEABLE");
+		s2mt_fmt_str(f,
+			     cacheable ? " is cacheable VM_PFNMAP but its "
+					 "driver did not set "
+					 "VM_FORCE_CACHEABLE"
+				       : " is non-cacheable VM_PFNMAP "
+					 "with VM_FORCE_CACHEABLE");
 		refuse(out, f, -S2MT_EINVAL, "D4");
 		return true;
 	}
@@ -379,9 +380,10 @@ static int policy_fault(const struct s2mt_policy_in *in,
 		    !(in->vm_flags & S2MT_VM_FORCE_CACHEABLE)) {
 			s2mt_fmt_str(&f, "D4: ");
 			fmt_vma(&f, in);
-			s2mt_fmt_str(&f, " is cacheable PFNMAP memory its "
-					 "driver did not mark "
-					 "VM_FORCE_CACHEABLE");
+			s2mt_fmt_str(&f,
+				     " is cacheable PFNMAP memory its "
+				     "driver did not mark "
+				     "VM_FORCE_CACHEABLE");
 			return refuse(out, &f, -S2MT_EFAULT, "D4");
 		}
 		if (out->device && vma_cacheable) {
@@ -412,7 +414,8 @@ static int policy_fault(const struct s2mt_policy_in *in,
 			s2mt_fmt_str(&f, rule);
 			s2mt_fmt_str(&f, ": ");
 			fmt_vma(&f, in);
-			s2mt_fmt_str(&f, " is non-cacheable but the slot sets ");
+			s2mt_fmt_str(&f,
+				     " is non-cacheable but the slot sets ");
 			fmt_slot_flag(&f, in);
 			return refuse(out, &f, -S2MT_EFAULT, rule);
 		}
