@@ -561,6 +561,69 @@ static void test_designs_usemem_unmodified_vmm(void **state)
 	kx_free(k);
 }
 
+/* The test module's device: RAM hidden from the kernel, mapped cacheable
+ * VM_PFNMAP by a driver that vouches for nothing. 6.9 rules: Device under
+ * a cacheable alias (Z1); 6.17: WB with FWB+DIC, refused without; D4:
+ * refused (no VM_FORCE_CACHEABLE); O_SYNC: the non-cacheable control. */
+static void test_cmem_device(void **state)
+{
+	static const struct {
+		const char *preset;
+		unsigned era, design;
+		int slot_err;
+		uint8_t memattr;
+		bool z1;
+	} cases[] = {
+		{ "grace-hopper", S2MT_ERA_6_9, 0, 0, 0x1, true },
+		{ "grace-hopper", S2MT_ERA_6_17, 0, 0, 0x6, false },
+		{ "no-fwb", S2MT_ERA_6_17, 0, -S2MT_EINVAL, 0, false },
+		{ "fwb-no-dic", S2MT_ERA_6_17, 0, -S2MT_EINVAL, 0, false },
+		{ "grace-hopper", S2MT_ERA_6_17, S2MT_DESIGN_D4, -S2MT_EINVAL,
+		  0, false },
+	};
+	struct s2mt_mmap_req req = mreq(SZ_2M, S2MT_MAP_SHARED, 0, 0);
+	struct s2mt_fault f;
+	uint64_t hva;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kx *k;
+		int dev;
+
+		g_design = cases[i].design;
+		k = kx_new(cases[i].preset, cases[i].era);
+		g_design = 0;
+		/* Devices go in before the mm exists in real use; the
+		 * model's host takes one more here as long as it has room. */
+		dev = s2mt_host_add_cmem(&k->host, "cmem0", 64 * SZ_2M);
+		assert_true(dev >= 0);
+		assert_false(s2mt_host_pfn_is_map_memory(
+			&k->host, k->host.devices[dev].cmem_pa));
+		expect_rc(s2mt_mm_mmap_cmem(&k->mm, &req, dev, 0, false, &hva),
+			  0);
+		assert_int_equal(s2mt_mm_find_vma(&k->mm, hva)->attrindx,
+				 S2MT_MT_IDX_NORMAL);
+		expect_rc(slot2(k, 0, 0, GPA_BASE, SZ_2M, hva),
+			  cases[i].slot_err);
+		if (!cases[i].slot_err) {
+			expect_rc(fault(k, GPA_BASE, READ, &f), 0);
+			assert_int_equal(f.leaf.memattr, cases[i].memattr);
+			expect(has_hazard(k, S2MT_Z1) == cases[i].z1,
+			       "case %zu: Z1", i);
+		}
+		/* O_SYNC: Device-nGnRnE at stage 1, never refused. */
+		expect_rc(
+			s2mt_mm_mmap_cmem(&k->mm, &req, dev, SZ_2M, true, &hva),
+			0);
+		assert_int_equal(s2mt_mm_find_vma(&k->mm, hva)->attrindx,
+				 S2MT_MT_IDX_DEVICE_nGnRnE);
+		expect_rc(slot2(k, 1, 0, GPA_BASE + SZ_1G, SZ_2M, hva), 0);
+		expect_rc(fault(k, GPA_BASE + SZ_1G, READ, &f), 0);
+		assert_int_equal(f.leaf.memattr, 0x1);
+		kx_free(k);
+	}
+}
+
 /* A design's code exists from its base era: an older kernel is raised. */
 static void test_designs_raise_the_kernel(void **state)
 {
@@ -2383,6 +2446,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_designs_raise_the_kernel,
 					  teardown),
+		cmocka_unit_test_teardown(test_cmem_device, teardown),
 		cmocka_unit_test_teardown(test_x86_host, teardown),
 		cmocka_unit_test_teardown(
 			test_seed_usemem_grace_hopper_6_17_normal_wb, teardown),

@@ -212,6 +212,7 @@ struct s2mt_phys_region {
 enum s2mt_device_kind {
 	S2MT_DEVICE_VFIO_PCI,
 	S2MT_DEVICE_NVGRACE, /* nvgrace-gpu vfio variant driver */
+	S2MT_DEVICE_CMEM, /* RAM hidden from the kernel, mmap'd cacheable */
 };
 
 #define S2MT_MAX_BARS 6
@@ -235,6 +236,7 @@ struct s2mt_device {
 	struct s2mt_bar bars[S2MT_MAX_BARS]; /* vfio-pci */
 	uint64_t usemem_pa, usemem_size; /* nvgrace */
 	uint64_t resmem_pa, resmem_size; /* nvgrace; 0 on Blackwell parts */
+	uint64_t cmem_pa, cmem_size; /* cacheable-pfnmap */
 };
 
 #define S2MT_MAX_REGIONS 64
@@ -346,6 +348,18 @@ int s2mt_host_add_vfio_pci(struct s2mt_host *host, const char *name,
 			   const struct s2mt_bar_spec bars[S2MT_MAX_BARS]);
 int s2mt_host_add_nvgrace(struct s2mt_host *host, const char *name,
 			  uint64_t usemem_size, uint64_t resmem_size);
+/*
+ * A cacheable-PFNMAP device: RAM the kernel never maps (hidden with mem=,
+ * no struct page) that a driver hands out with remap_pfn_range() and the
+ * default, cacheable, pgprot; opened O_SYNC it maps it non-cacheable. The
+ * project's test module (issue 11) is one; so is any driver that exposes
+ * coherent memory the way nvgrace-gpu does without being a vfio device.
+ * It is plain RAM behind a VM_PFNMAP VMA (Sean Christopherson: "PFNMAP is
+ * not always device memory"), and no driver flag vouches for it (D4).
+ * size: a non-zero multiple of 2 MiB. The device index, or a negative
+ * errno.
+ */
+int s2mt_host_add_cmem(struct s2mt_host *host, const char *name, uint64_t size);
 /* The device index, or -ENODEV. */
 int s2mt_host_find_device(const struct s2mt_host *host, const char *name);
 
@@ -370,6 +384,7 @@ enum s2mt_vma_origin {
 	S2MT_ORIGIN_NVGRACE_USEMEM,
 	S2MT_ORIGIN_NVGRACE_RESMEM,
 	S2MT_ORIGIN_DEVMEM, /* /dev/mem */
+	S2MT_ORIGIN_CMEM, /* a cacheable-pfnmap device */
 };
 const char *s2mt_origin_name(unsigned origin);
 
@@ -457,6 +472,10 @@ int s2mt_mm_mmap_nvgrace(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 /* /dev/mem at a physical address. */
 int s2mt_mm_mmap_devmem(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 			uint64_t pa, uint64_t *hva);
+/* A cacheable-pfnmap device's memory at offset; sync: opened O_SYNC, so
+ * mapped Device-nGnRnE (pgprot_noncached) instead of Normal. */
+int s2mt_mm_mmap_cmem(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+		      int device, uint64_t offset, bool sync, uint64_t *hva);
 
 int s2mt_mm_munmap(struct s2mt_mm *mm, uint64_t addr, uint64_t len);
 /* Changes VM_READ/VM_WRITE/VM_EXEC (not the memory type); notifies. */

@@ -632,6 +632,47 @@ nospace:
 			 name, usemem_size, resmem_size);
 }
 
+int s2mt_host_add_cmem(struct s2mt_host *host, const char *name, uint64_t size)
+{
+	struct s2mt_device *dev;
+	char rname[48];
+	uint64_t pa;
+	int err;
+
+	if (!host)
+		return -S2MT_EINVAL;
+	err = host_check_new_device(host, name);
+	if (err)
+		return err;
+	if (!size || size % SZ_2M)
+		return host_fail(host, -S2MT_EINVAL, "H4",
+				 "%s: size 0x%" PRIx64
+				 " is not a non-zero multiple of 2 MiB",
+				 name, size);
+	/* H4: outside the linear map, like nvgrace usemem, 1 GiB aligned
+	 * (a sparsemem section of its own, as mem= leaves it). */
+	if (!align_up(host->devmem_next, SZ_1G, &pa) ||
+	    pa >= S2MT_HOST_MMIO_BASE || S2MT_HOST_MMIO_BASE - pa < size)
+		return host_fail(host, -S2MT_ENOSPC, "H4",
+				 "%s: 0x%" PRIx64 " bytes do not fit in the "
+				 "device-memory window",
+				 name, size);
+	if (host->nr_regions + 1 > S2MT_MAX_REGIONS)
+		return host_fail(host, -S2MT_ENOSPC, "H4",
+				 "%s: more than %d physical regions", name,
+				 S2MT_MAX_REGIONS);
+	dev = &host->devices[host->nr_devices];
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->kind = S2MT_DEVICE_CMEM;
+	dev->cmem_pa = pa;
+	dev->cmem_size = size;
+	snprintf(rname, sizeof(rname), "%s (RAM hidden with mem=)", name);
+	host_add_region(host, pa, size, S2MT_PHYS_DEVMEM, false, rname);
+	host->devmem_next = pa + size;
+	return (int)host->nr_devices++;
+}
+
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
 /* ------------------------------------------------------------------ */
@@ -659,6 +700,7 @@ const char *s2mt_origin_name(unsigned origin)
 		[S2MT_ORIGIN_NVGRACE_USEMEM] = "nvgrace-gpu usemem",
 		[S2MT_ORIGIN_NVGRACE_RESMEM] = "nvgrace-gpu resmem",
 		[S2MT_ORIGIN_DEVMEM] = "/dev/mem",
+		[S2MT_ORIGIN_CMEM] = "cacheable-pfnmap",
 	};
 
 	return origin < sizeof(names) / sizeof(names[0]) ? names[origin] : "?";
@@ -1416,6 +1458,48 @@ int s2mt_mm_mmap_nvgrace(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 				      hva);
 }
 
+int s2mt_mm_mmap_cmem(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
+		      int device, uint64_t offset, bool sync, uint64_t *hva)
+{
+	const struct s2mt_device *dev;
+	struct mmap_plan plan;
+	int err;
+
+	if (!mm)
+		return -S2MT_EINVAL;
+	err = mm_check_req(mm, req, hva, &plan);
+	if (!err)
+		err = mm_check_device(mm, device);
+	if (err)
+		return err;
+	dev = &mm->host->devices[device];
+	if (dev->kind != S2MT_DEVICE_CMEM)
+		return mm_fail(mm, -S2MT_ENODEV, "H4",
+			       "%s is not a cacheable-pfnmap device",
+			       dev->name);
+	if (offset % SZ_4K)
+		return mm_fail(mm, -S2MT_EINVAL, "H2",
+			       "mmap offset 0x%" PRIx64 " is not page aligned",
+			       offset);
+	if (offset > dev->cmem_size || dev->cmem_size - offset < plan.len)
+		return mm_fail(mm, -S2MT_EINVAL, "H4",
+			       "%s: [0x%" PRIx64 ", +0x%" PRIx64
+			       ") is beyond its 0x%" PRIx64 " bytes",
+			       dev->name, offset, plan.len, dev->cmem_size);
+	/* H4: remap_pfn_range() with the prot mmap computed (Normal), or
+	 * pgprot_noncached() for O_SYNC. No VM_ALLOW_ANY_UNCACHED, and no
+	 * VM_FORCE_CACHEABLE: this driver vouches for nothing (D4). */
+	plan.vma.flags |= S2MT_VM_REMAP_PFN;
+	plan.vma.attrindx =
+		sync ? S2MT_MT_IDX_DEVICE_nGnRnE : S2MT_MT_IDX_NORMAL;
+	plan.vma.origin = S2MT_ORIGIN_CMEM;
+	plan.vma.backing = S2MT_BACK_PFN;
+	plan.vma.device = device;
+	plan.vma.pa = dev->cmem_pa + offset;
+	plan_device_placement(&plan, req);
+	return mm_mmap_commit(mm, req, &plan, hva);
+}
+
 /* Whether [pa, pa + len) touches system RAM. */
 static bool range_has_ram(const struct s2mt_host *host, uint64_t pa,
 			  uint64_t len)
@@ -1633,6 +1717,11 @@ size_t s2mt_vma_describe(const struct s2mt_host *host,
 		break;
 	case S2MT_ORIGIN_DEVMEM:
 		n = snprintf(buf, len, "/dev/mem");
+		break;
+	case S2MT_ORIGIN_CMEM:
+		n = snprintf(buf, len, "cacheable-pfnmap %s%s", dev,
+			     vma->attrindx == S2MT_MT_IDX_NORMAL ? ""
+								 : " O_SYNC");
 		break;
 	default:
 		n = snprintf(buf, len, "?");

@@ -17,7 +17,8 @@
 static bool is_device_kind(unsigned kind)
 {
 	return kind == SC_MMAP_VFIO_BAR || kind == SC_MMAP_NVGRACE_USEMEM ||
-		kind == SC_MMAP_NVGRACE_RESMEM || kind == SC_MMAP_DEVMEM;
+		kind == SC_MMAP_NVGRACE_RESMEM || kind == SC_MMAP_DEVMEM ||
+		kind == SC_MMAP_CMEM;
 }
 
 /* The largest leaf K4 allows anywhere in the region: HVA and PA congruent,

@@ -411,7 +411,8 @@ static void designs_text(const struct scenario *sc, struct design_column *col,
 		if (!any)
 			printf(" nothing new%s",
 			       c->design == S2MT_DESIGN_D4
-				       ? " (the driver sets VM_FORCE_CACHEABLE)"
+				       ? " (VM_FORCE_CACHEABLE is the driver's "
+					 "to set)"
 				       : c->design == S2MT_DESIGN_D5
 				       ? " (it may ask the memory type of each "
 					 "range)"

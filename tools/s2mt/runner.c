@@ -77,6 +77,10 @@ static int do_mmap(struct run *r, int idx, struct step_result *s)
 					   S2MT_NVGRACE_RESMEM, m->offset,
 					   &hva);
 		break;
+	case SC_MMAP_CMEM:
+		err = s2mt_mm_mmap_cmem(&r->mm, &req, dev, m->offset, m->sync,
+					&hva);
+		break;
 	default:
 		err = s2mt_mm_mmap_devmem(&r->mm, &req, sc_mmap_pa(r, m), &hva);
 		break;
@@ -614,12 +618,7 @@ static int setup_host(struct run *r)
 	for (size_t i = 0; i < sc->nr_devices; i++) {
 		const struct sc_device *d = &sc->devices[i];
 
-		if (d->type == SC_DEV_VFIO_PCI)
-			err = s2mt_host_add_vfio_pci(&r->host, d->name,
-						     d->bars);
-		else
-			err = s2mt_host_add_nvgrace(&r->host, d->name,
-						    d->usemem, d->resmem);
+		err = sc_host_add_device(&r->host, d);
 		if (err < 0)
 			goto fail;
 		r->dev_index[i] = err;

@@ -59,11 +59,7 @@ static int check_host_model(struct ctx *c)
 		const struct sc_device *d = &sc->devices[i];
 		int r;
 
-		if (d->type == SC_DEV_VFIO_PCI)
-			r = s2mt_host_add_vfio_pci(host, d->name, d->bars);
-		else
-			r = s2mt_host_add_nvgrace(host, d->name, d->usemem,
-						  d->resmem);
+		r = sc_host_add_device(host, d);
 		if (r < 0) {
 			err = sc_fail(c, c->device_nodes[i], "devices[%zu]: %s",
 				      i, host->why);

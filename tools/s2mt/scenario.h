@@ -26,13 +26,16 @@ struct sc_mark {
 	unsigned line, column; /* 1-based */
 };
 
-enum sc_device_type { SC_DEV_VFIO_PCI, SC_DEV_NVGRACE };
+enum sc_device_type { SC_DEV_VFIO_PCI, SC_DEV_NVGRACE, SC_DEV_CMEM };
+/* "vfio-pci", "nvgrace-gpu", "cacheable-pfnmap" */
+const char *sc_device_type_name(unsigned type);
 
 struct sc_device {
 	char name[SC_NAME_LEN];
 	uint8_t type; /* enum sc_device_type */
 	struct s2mt_bar_spec bars[S2MT_MAX_BARS]; /* vfio-pci */
 	uint64_t usemem, resmem; /* nvgrace-gpu; resmem 0 = none */
+	uint64_t size; /* cacheable-pfnmap */
 	struct sc_mark mark;
 };
 
@@ -45,6 +48,7 @@ enum sc_mmap_kind {
 	SC_MMAP_NVGRACE_USEMEM,
 	SC_MMAP_NVGRACE_RESMEM,
 	SC_MMAP_DEVMEM,
+	SC_MMAP_CMEM, /* a cacheable-pfnmap device */
 };
 
 struct sc_mmap {
@@ -60,6 +64,7 @@ struct sc_mmap {
 	uint64_t align_to, align_offset; /* align_to 0: natural */
 	unsigned prot; /* S2MT_PROT_READ|WRITE|EXEC */
 	bool shared;
+	bool sync; /* cacheable-pfnmap opened O_SYNC: non-cacheable */
 	struct sc_mark mark;
 };
 
@@ -189,6 +194,11 @@ int scenario_load_file(const char *path, struct scenario *sc, char *err,
 		       size_t errlen);
 int scenario_load_buffer(const char *name, const char *text, size_t len,
 			 struct scenario *sc, char *err, size_t errlen);
+
+/* Adds a scenario device to a host: the index, or a negative errno with
+ * host->why set. */
+struct s2mt_host;
+int sc_host_add_device(struct s2mt_host *host, const struct sc_device *d);
 
 const char *sc_mmap_kind_name(unsigned kind);
 /* "1G", "2M", "16K" for exact binary multiples, else bytes: "4097". */

@@ -391,6 +391,47 @@ static int parse_nvgrace(struct ctx *c, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
+static int parse_cmem(struct ctx *c, const yaml_node_t *n, const char *path,
+		      struct sc_device *d)
+{
+	const yaml_node_t *v = sc_require(c, n, path, "size");
+	char p[PATH_LEN], s[24];
+
+	if (!v || sc_get_size(c, v, sc_pkey(p, path, "size"), &d->size))
+		return -1;
+	if (!d->size || d->size % SZ_2M) {
+		sc_format_size(d->size, s, sizeof(s));
+		return sc_fail(c, v, "%s: %s is not a non-zero multiple of 2M",
+			       p, s);
+	}
+	return 0;
+}
+
+static const char *const device_types[] = {
+	[SC_DEV_VFIO_PCI] = "vfio-pci",
+	[SC_DEV_NVGRACE] = "nvgrace-gpu",
+	[SC_DEV_CMEM] = "cacheable-pfnmap",
+	NULL,
+};
+
+const char *sc_device_type_name(unsigned type)
+{
+	return type <= SC_DEV_CMEM ? device_types[type] : "?";
+}
+
+int sc_host_add_device(struct s2mt_host *host, const struct sc_device *d)
+{
+	switch (d->type) {
+	case SC_DEV_VFIO_PCI:
+		return s2mt_host_add_vfio_pci(host, d->name, d->bars);
+	case SC_DEV_NVGRACE:
+		return s2mt_host_add_nvgrace(host, d->name, d->usemem,
+					     d->resmem);
+	default:
+		return s2mt_host_add_cmem(host, d->name, d->size);
+	}
+}
+
 int sc_find_device(const struct scenario *sc, const char *name)
 {
 	for (size_t i = 0; i < sc->nr_devices; i++)
@@ -401,14 +442,18 @@ int sc_find_device(const struct scenario *sc, const char *name)
 
 static int parse_device(struct ctx *c, const yaml_node_t *n, size_t i)
 {
-	static const char *const keys[] = { "name",   "type",	"bars",
-					    "usemem", "resmem", NULL };
+	static const char *const keys[] = { "name",   "type", "bars", "usemem",
+					    "resmem", "size", NULL };
 	static const char *const vfio_keys[] = { "name", "type", "bars", NULL };
 	static const char *const nv_keys[] = { "name", "type", "usemem",
 					       "resmem", NULL };
-	static const char *const types[] = { [SC_DEV_VFIO_PCI] = "vfio-pci",
-					     [SC_DEV_NVGRACE] = "nvgrace-gpu",
-					     NULL };
+	static const char *const cmem_keys[] = { "name", "type", "size", NULL };
+	static const char *const *const type_keys[] = {
+		[SC_DEV_VFIO_PCI] = vfio_keys,
+		[SC_DEV_NVGRACE] = nv_keys,
+		[SC_DEV_CMEM] = cmem_keys,
+	};
+	const char *const *types = device_types;
 	struct scenario *sc = c->sc;
 	struct sc_device *d = &sc->devices[i];
 	const yaml_node_t *name, *type;
@@ -441,11 +486,12 @@ static int parse_device(struct ctx *c, const yaml_node_t *n, size_t i)
 	d->type = (uint8_t)t;
 	d->mark = mark_of(n);
 	snprintf(what, sizeof(what), "type %s", types[t]);
-	if (sc_check_subset(c, n, path,
-			    t == SC_DEV_VFIO_PCI ? vfio_keys : nv_keys, what))
+	if (sc_check_subset(c, n, path, type_keys[t], what))
 		return -1;
 	if (t == SC_DEV_VFIO_PCI)
 		return parse_vfio_pci(c, n, path, d);
+	if (t == SC_DEV_CMEM)
+		return parse_cmem(c, n, path, d);
 	return parse_nvgrace(c, n, path, d);
 }
 

@@ -52,6 +52,7 @@ static const char *const mmap_kind_names[] = {
 	[SC_MMAP_NVGRACE_USEMEM] = "nvgrace-usemem",
 	[SC_MMAP_NVGRACE_RESMEM] = "nvgrace-resmem",
 	[SC_MMAP_DEVMEM] = "devmem",
+	[SC_MMAP_CMEM] = "cacheable-pfnmap",
 	NULL,
 };
 
@@ -100,7 +101,8 @@ static int mmap_device(struct ctx *c, const yaml_node_t *n, const char *path,
 	unsigned want_type =
 		m->kind == SC_MMAP_VFIO_BAR || m->kind == SC_MMAP_DEVMEM
 		? SC_DEV_VFIO_PCI
-		: SC_DEV_NVGRACE;
+		: m->kind == SC_MMAP_CMEM ? SC_DEV_CMEM
+					  : SC_DEV_NVGRACE;
 	const char *s;
 	char p[PATH_LEN];
 	uint64_t bar;
@@ -122,11 +124,14 @@ static int mmap_device(struct ctx *c, const yaml_node_t *n, const char *path,
 			c, vd,
 			"%s: '%s' has type %s; kind %s needs a device of "
 			"type %s",
-			p, d->name,
-			d->type == SC_DEV_VFIO_PCI ? "vfio-pci" : "nvgrace-gpu",
+			p, d->name, sc_device_type_name(d->type),
 			sc_mmap_kind_name(m->kind),
-			want_type == SC_DEV_VFIO_PCI ? "vfio-pci"
-						     : "nvgrace-gpu");
+			sc_device_type_name(want_type));
+	if (m->kind == SC_MMAP_CMEM) {
+		*region = d->size;
+		snprintf(rname, rlen, "the memory of '%s'", d->name);
+		return 0;
+	}
 	if (m->kind == SC_MMAP_NVGRACE_USEMEM) {
 		*region = d->usemem;
 		snprintf(rname, rlen, "usemem of '%s'", d->name);
@@ -262,10 +267,10 @@ static int mmap_size(struct ctx *c, const yaml_node_t *n, const char *path,
 	return check_page_aligned(c, v, p, m->size, SZ_4K, " (page size)");
 }
 
-static const char *const mmap_all_keys[] = { "name",   "kind",	 "size",
-					     "device", "bar",	 "offset",
-					     "pa",     "hva",	 "align",
-					     "prot",   "shared", NULL };
+static const char *const mmap_all_keys[] = {
+	"name", "kind",	 "size", "device", "bar",  "offset", "pa",
+	"hva",	"align", "prot", "shared", "sync", NULL
+};
 
 static const char *const mmap_anon_keys[] = { "name",  "kind", "size",	 "hva",
 					      "align", "prot", "shared", NULL };
@@ -277,16 +282,27 @@ static const char *const mmap_nv_keys[] = { "name",   "kind", "size",  "device",
 					    "offset", "hva",  "align", "prot",
 					    "shared", NULL };
 
+static const char *const mmap_devmem_keys[] = { "name",	  "kind",   "size",
+						"device", "bar",    "offset",
+						"pa",	  "hva",    "align",
+						"prot",	  "shared", NULL };
+static const char *const mmap_cmem_keys[] = { "name",	"kind",	  "size",
+					      "device", "offset", "hva",
+					      "align",	"prot",	  "shared",
+					      "sync",	NULL };
+
 static const char *const *mmap_kind_keys(unsigned kind)
 {
 	switch (kind) {
+	case SC_MMAP_CMEM:
+		return mmap_cmem_keys;
 	case SC_MMAP_VFIO_BAR:
 		return mmap_vfio_keys;
 	case SC_MMAP_NVGRACE_USEMEM:
 	case SC_MMAP_NVGRACE_RESMEM:
 		return mmap_nv_keys;
 	case SC_MMAP_DEVMEM:
-		return mmap_all_keys;
+		return mmap_devmem_keys;
 	default:
 		return mmap_anon_keys;
 	}
@@ -397,6 +413,9 @@ static int parse_mmap(struct ctx *c, const yaml_node_t *n, size_t i)
 	m->shared = is_device_kind(k);
 	v = sc_map_get(c, n, "shared", NULL);
 	if (v && sc_get_bool(c, v, sc_pkey(p, path, "shared"), &m->shared))
+		return -1;
+	v = sc_map_get(c, n, "sync", NULL);
+	if (v && sc_get_bool(c, v, sc_pkey(p, path, "sync"), &m->sync))
 		return -1;
 	return 0;
 }
