@@ -30,18 +30,6 @@
 #include "../tools/s2mt/scenario.h"
 
 /* main.c, which defines it for the command, is not linked into tests. */
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "s2mt %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return S2MT_EXIT_USAGE;
-}
-
 static struct matrix *g_m;
 
 static int setup(void **state)
@@ -62,73 +50,92 @@ enum { C69, CNC, CMERGED, CD1, CD2, CD3, CD4, CD5 };
 
 /*
  * The space per design column: arm64 hosts grace-hopper and fwb-no-dic
- * (7 memories x 3 prots x 2 timings x 3 migrations = 126 each) and no-fwb
- * (no weaker host to migrate to: 84); x86-intel and x86-amd (5 memories,
- * no nvgrace-gpu, no migrate step: 30 each). 396 configurations; twice
+ * (8 memories x 3 prots x 2 timings x 3 migrations = 144 each) and no-fwb
+ * (no weaker host to migrate to: 96); x86-intel and x86-amd (6 memories,
+ * no nvgrace-gpu, no migrate step: 36 each). 456 configurations; twice
  * that where the design defines bit 3 (D1-D3). n/a: the nvgrace-gpu
  * memories on the two x86 hosts (2 x 3 x 2 x 2 = 24, or 48).
  */
-static const unsigned expect_ran[MX_NR_COLUMNS] = { 396, 396, 396, 792,
-						    792, 792, 396, 396 };
+static const unsigned expect_ran[MX_NR_COLUMNS] = { 456, 456, 456, 912,
+						    912, 912, 456, 456 };
 static const unsigned expect_na[MX_NR_COLUMNS] = { 24, 24, 24, 48,
 						   48, 48, 24, 24 };
 
 /*
- * The counts, in enum mx_prop order: P1 P2 P3 P4 P5 P6 P7 P8 P5b.
+ * The counts, in enum mx_prop order: P1 P2 P3 P4 P5 P6 P7 P8 P5b. Two
+ * memories are cacheable VM_PFNMAP outside the linear map: nvgrace-gpu
+ * usemem and the cacheable-pfnmap device (hidden RAM, "cmem"); most counts
+ * are theirs, 18 + 18 + 12 = 48 configurations each on the Arm hosts.
  *
- * P1 (Z1/Z2). 6.9 and nc-blanket: 48 = every nvgrace usemem configuration
- * on the Arm hosts (18 + 18 + 12): the VMA is cacheable, the PFN is
- * outside the linear map, and both map it non-cacheable at stage 2
- * (Device-nGnRE, or Normal-NC for nc-blanket): Z1 whatever the host. On
- * 6.17 (merged, D1-D5) P1 is 0: on grace-hopper (FWB+DIC) usemem gets
- * Force-WB, which is what the host maps, so no Z1, and FWB+DIC means it
- * needs no clean, so no Z2; without FWB+DIC the slot is refused (M3, or
- * D1/D3's EINVAL) or its fault returns -EFAULT (K2, D1), so nothing
- * cacheable is ever mapped. D4 would show Z1 only for a cacheable PFNMAP
- * VMA no driver vouches for (/dev/mem over hidden RAM), which the space
- * cannot build (docs/matrix.md).
+ * P1 (Z1/Z2). 6.9 and nc-blanket: 96 = every usemem and cmem
+ * configuration on the Arm hosts: the VMA is cacheable, the PFN outside
+ * the linear map, and both map it non-cacheable at stage 2 (Device-nGnRE,
+ * or Normal-NC for nc-blanket): Z1 whatever the host. On 6.17 (merged,
+ * D1-D5) P1 is 0: on grace-hopper (FWB+DIC) they get Force-WB, which is
+ * what the host maps, so no Z1, and FWB+DIC means no clean is needed, so
+ * no Z2; without FWB+DIC the slot is refused (M3) or its fault returns
+ * -EFAULT (K2), so nothing cacheable is ever mapped there; D4 refuses
+ * cmem, which no driver flag vouches for, rather than degrade it.
  *
- * P2/P3/P4. D1: 18 = usemem on grace-hopper without bit 3 (3 prots x 2
- * timings x 3 migrations): EINVAL at registration, -EFAULT at the fault;
- * merged runs all 18 clean and bit 3 does too. D3: 9, the VMA-first half:
- * D3 checks the flag against the VMA only at registration. D2: 0, its
- * flag is optional. The others have no flag and refuse nothing the
- * hardware can run.
+ * P2. D1 and D3: 18 = usemem and cmem on grace-hopper without bit 3, VMA
+ * first (3 prots x 3 migrations each): EINVAL at registration. Bit 3 on
+ * x86 is refused because KVM x86 cannot keep it: P7, not P2. D2: 0 (its
+ * flag is optional). D4: 18 = cmem on grace-hopper, both timings: D4
+ * refuses what no driver vouched for.
  *
- * P5. 15 on every 6.17 design = usemem on fwb-no-dic (9) and no-fwb (6)
- * without the flag: refused at registration (M3, or D1/D3), accepted with
- * no VMA, then -EFAULT at the fault (K2, D1). D1 adds usemem on
- * grace-hopper without bit 3 (9): 24. 6.9/nc-blanket refuse nothing at
- * registration.
+ * P3. D1, D3: the 18 arm64 ones of P2 (merged runs them clean; the x86
+ * ones declare bit 3, which an existing VMM does not). D4: its 18.
  *
- * P5b. D2: 36 = bit 3 over the four non-cacheable PFNMAP memories (BAR,
- * BAR with read side effects, resmem, /dev/mem) on grace-hopper, VMA
- * late: D2 refuses that flag at registration only. D3: the same 36 plus
- * usemem without the flag on grace-hopper (9) = 45.
+ * P4. D1, D3: the same 18: the VMM that sets bit 3 runs them clean. D4:
+ * 0, the VMM can do nothing; the driver would have to set the VMA flag.
  *
- * P6. 6.9/nc-blanket: every mapped Arm configuration (336: nothing is
- * refused; capability 243 is 0 there). merged, D4: 336 less the RAM on
- * grace-hopper (36, capability 243 = 1 says FWB) less the 30 usemem
- * configurations never mapped without FWB+DIC = 270. D5: 0 (the query).
- * D1 342, D2 315, D3 210: their flag doubles the space; D2/D3 tell the
- * type through a flag checked against a VMA present at registration.
+ * P5. 30 on every 6.17 design = usemem and cmem on fwb-no-dic (9 each)
+ * and no-fwb (6 each) without the flag: refused at registration (M3, or
+ * D1/D3's missing flag), accepted with no VMA, then -EFAULT at the fault
+ * (K2). D2 and D3 add 36: bit 3 over the four non-cacheable PFNMAP
+ * memories (BAR, BAR with read side effects, resmem, /dev/mem) on
+ * grace-hopper, refused at registration, and -EFAULT at the fault when the
+ * VMA comes late (a slot that promises Write-Back never gets a
+ * non-cacheable stage 2): 66. D4 adds 9: cmem on grace-hopper, VMA late,
+ * refused at the fault: 39. 6.9/nc-blanket refuse nothing at registration.
  *
- * P7 is pending (-1): the x86 facts of a run are not exposed yet.
+ * P5b. D1 and D3: 18 = usemem and cmem on grace-hopper without bit 3, VMA
+ * late: accepted, mapped Force-WB, clean; the VMA-first twin was refused.
+ * D1 and D3 check their flag at registration only.
  *
- * P8. 6.9/nc-blanket: 12 = usemem migrating from grace-hopper and from
- * fwb-no-dic to no-fwb (3 prots x 2 timings each): Z8, and capability 243
- * reads 0 on the source as on the destination. On 6.17 the source reports
- * 1 where the slot maps (or the slot is refused), so the VMM can compare.
+ * P6. 6.9/nc-blanket: every mapped Arm configuration (384: nothing is
+ * refused; capability 243 is 0 there). merged: 384 less the RAM on
+ * grace-hopper (36, capability 243 = 1 says FWB) less the 60 usemem and
+ * cmem configurations never mapped without FWB+DIC = 288. D4: 270, cmem
+ * is never mapped. D5: 0 (the query). D2: 288, the merged count: its
+ * flag, where accepted, always meant Force-WB. D1: 378, its flag says
+ * nothing (bit 3 over a BAR maps Normal-NC). D3: 174: an accepted PFNMAP
+ * slot tells its type when the VMA was there at registration, not when it
+ * came later.
+ *
+ * P7. D1, D2, D3: 24 x86 configurations declare bit 3 over memory the
+ * host maps cacheable, and the leaf KVM x86 builds for the same memory
+ * without the flag (the twin) is not Write-Back for every guest PAT type:
+ * cmem on x86-intel (MMIO to KVM: EPT UC, 3 prots x 2 timings) and on
+ * x86-amd, and anonymous and hugetlb RAM on x86-amd (NPT: the guest PAT
+ * always combines), 6 each. Intel RAM has IPAT: Write-Back whatever the
+ * guest does (12 left out). The other designs have no flag: 0.
+ *
+ * P8. 6.9/nc-blanket: 24 = usemem and cmem migrating from grace-hopper
+ * and from fwb-no-dic to no-fwb (3 prots x 2 timings each): Z8, and
+ * capability 243 reads 0 on the source as on the destination. On 6.17 the
+ * source reports 1 where such a slot maps (or the slot is refused), so the
+ * VMM can compare.
  */
 static const int expect_count[MX_NR_COLUMNS][MX_NR_PROPS] = {
-	[C69] = { 48, 0, 0, 0, 0, 336, -1, 12, 0 },
-	[CNC] = { 48, 0, 0, 0, 0, 336, -1, 12, 0 },
-	[CMERGED] = { 0, 0, 0, 0, 15, 270, -1, 0, 0 },
-	[CD1] = { 0, 18, 18, 18, 24, 342, -1, 0, 0 },
-	[CD2] = { 0, 0, 0, 0, 15, 315, -1, 0, 36 },
-	[CD3] = { 0, 9, 9, 9, 15, 210, -1, 0, 45 },
-	[CD4] = { 0, 0, 0, 0, 15, 270, -1, 0, 0 },
-	[CD5] = { 0, 0, 0, 0, 15, 0, -1, 0, 0 },
+	[C69] = { 96, 0, 0, 0, 0, 384, 0, 24, 0 },
+	[CNC] = { 96, 0, 0, 0, 0, 384, 0, 24, 0 },
+	[CMERGED] = { 0, 0, 0, 0, 30, 288, 0, 0, 0 },
+	[CD1] = { 0, 18, 18, 18, 30, 378, 24, 0, 18 },
+	[CD2] = { 0, 0, 0, 0, 66, 288, 24, 0, 0 },
+	[CD3] = { 0, 18, 18, 18, 66, 174, 24, 0, 18 },
+	[CD4] = { 0, 18, 18, 0, 39, 270, 0, 0, 0 },
+	[CD5] = { 0, 0, 0, 0, 30, 0, 0, 0, 0 },
 };
 
 static void test_runs_everything(void **state)
@@ -149,8 +156,8 @@ static void test_runs_everything(void **state)
 				 expect_na[k]);
 		total += matrix_ran(g_m, k);
 	}
-	assert_int_equal(total, 4356);
-	assert_int_equal(matrix_runs(g_m), 4356);
+	assert_int_equal(total, 5016);
+	assert_int_equal(matrix_runs(g_m), 5016);
 }
 
 static void test_counts(void **state)
@@ -169,8 +176,8 @@ static void test_counts(void **state)
 				bad++;
 			}
 	assert_int_equal(bad, 0);
-	assert_non_null(matrix_pending_reason(g_m, MX_P7));
-	assert_null(matrix_pending_reason(g_m, MX_P1));
+	for (unsigned p = 0; p < MX_NR_PROPS; p++)
+		assert_null(matrix_pending_reason(g_m, p));
 }
 
 /* A counterexample exactly where a count is nonzero; the first in
@@ -316,9 +323,11 @@ static long cap243(const struct loaded *l)
 	return s->value;
 }
 
-static bool is_usemem(const struct loaded *l)
+/* The memory is cacheable VM_PFNMAP outside the linear map. */
+static bool is_cacheable_pfnmap(const struct loaded *l)
 {
-	return l->sc.mmaps[0].kind == SC_MMAP_NVGRACE_USEMEM;
+	return l->sc.mmaps[0].kind == SC_MMAP_NVGRACE_USEMEM ||
+		(l->sc.mmaps[0].kind == SC_MMAP_CMEM && !l->sc.mmaps[0].sync);
 }
 
 static bool is_ram(const struct loaded *l)
@@ -376,10 +385,10 @@ static void check_example(const char *dir, unsigned col, unsigned p,
 		assert_true(refused(l));
 		/* The hardware can run it: cacheable device memory only
 		 * with FWB+DIC (or on x86); bit 3 only where true. */
-		assert_true(!is_usemem(l) ||
+		assert_true(!is_cacheable_pfnmap(l) ||
 			    (l->r.host.caps.fwb && l->r.host.caps.dic) ||
 			    l->r.host.arch != S2MT_ARCH_ARM64);
-		assert_true(!flag_set(l) || is_usemem(l));
+		assert_true(!flag_set(l) || is_cacheable_pfnmap(l));
 		break;
 	case MX_P3:
 		assert_false(flag_set(l));
@@ -392,7 +401,7 @@ static void check_example(const char *dir, unsigned col, unsigned p,
 		assert_false(flag_set(l));
 		assert_true(refused(l) || z1z2(l));
 		assert_true(flag_set(t));
-		assert_true(is_usemem(t));
+		assert_true(is_cacheable_pfnmap(t));
 		assert_true(clean(t));
 		break;
 	case MX_P5:
@@ -412,6 +421,19 @@ static void check_example(const char *dir, unsigned col, unsigned p,
 		assert_true(mapped(l));
 		assert_int_not_equal(l->sc.design, S2MT_DESIGN_D5);
 		assert_true(!is_ram(l) || cap243(l) != 1);
+		break;
+	case MX_P7:
+		/* x86 refuses the flag; the same memory without it gets a
+		 * leaf that some guest PAT type makes other than WB. */
+		assert_int_not_equal(l->r.host.arch, S2MT_ARCH_ARM64);
+		assert_true(flag_set(l));
+		assert_true(refused(l));
+		assert_false(flag_set(t));
+		assert_true(mapped(t));
+		for (size_t i = 0; i < t->sc.nr_steps; i++)
+			if (t->r.steps[i].has_x86)
+				assert_false(s2mt_x86_leaf_guarantees_wb(
+					&t->r.steps[i].x86_leaf));
 		break;
 	case MX_P8:
 		mig = step_of(l, SC_STEP_MIGRATE, NULL);
@@ -448,7 +470,7 @@ static void test_counterexamples_reproduce(void **state)
 			checked++;
 		}
 	/* One per nonzero cell of expect_count. */
-	assert_int_equal(checked, 25);
+	assert_int_equal(checked, 30);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -493,7 +515,7 @@ static void test_command_json(void **state)
 	assert_non_null(root);
 	assert_int_equal(
 		json_integer_value(json_object_get(root, "configurations")),
-		4356);
+		5016);
 	designs = json_object_get(root, "designs");
 	assert_int_equal(json_array_size(designs), MX_NR_COLUMNS);
 	for (unsigned k = 0; k < MX_NR_COLUMNS; k++) {
@@ -531,8 +553,8 @@ static void test_command_text_and_usage(void **state)
 	(void)state;
 	assert_int_equal(run_cmd(2, argv, out, sizeof(out)), 0);
 	assert_non_null(strstr(out,
-			       "D1             792   48     0    18    "
-			       "18    18    24     0   342     -     0"));
+			       "D1             912   48     0    18    "
+			       "18    18    30    18   378    24     0"));
 	assert_non_null(strstr(out,
 			       "  s2mt run DIR/D1-P3.yaml   (twin: s2mt "
 			       "run DIR/D1-P3.twin.yaml)"));

@@ -844,6 +844,7 @@ static void test_format_size_and_kind_names(void **state)
 		[SC_MMAP_NVGRACE_USEMEM] = "nvgrace-usemem",
 		[SC_MMAP_NVGRACE_RESMEM] = "nvgrace-resmem",
 		[SC_MMAP_DEVMEM] = "devmem",
+		[SC_MMAP_CMEM] = "cacheable-pfnmap",
 	};
 	char buf[32];
 
@@ -1231,7 +1232,7 @@ static const struct bad_case {
 	  "readonly-mem, user-memory2), got 'fast-path'" },
 	{ "bad-device-type.yaml",
 	  "bad-device-type.yaml:4:24: devices[0].type: unknown device type "
-	  "'virtio-net' (allowed: vfio-pci, nvgrace-gpu)" },
+	  "'virtio-net' (allowed: vfio-pci, nvgrace-gpu, cacheable-pfnmap)" },
 	{ "bad-effective.yaml",
 	  "bad-effective.yaml:8:25: steps[0].expect.effective: expected an "
 	  "effective type (Device-nGnRnE, Device-nGnRE, Device-nGRE, "
@@ -1258,7 +1259,7 @@ static const struct bad_case {
 	{ "bad-kind.yaml",
 	  "bad-kind.yaml:5:25: vmm.mmaps[0].kind: unknown kind 'shmem' "
 	  "(allowed: anonymous, thp, hugetlb-2m, hugetlb-1g, vfio-bar, "
-	  "nvgrace-usemem, nvgrace-resmem, devmem)" },
+	  "nvgrace-usemem, nvgrace-resmem, devmem, cacheable-pfnmap)" },
 	{ "bad-leaf.yaml",
 	  "bad-leaf.yaml:8:20: steps[0].expect.leaf: expected 4K, 2M or 1G, "
 	  "got '4M'" },
@@ -1499,6 +1500,13 @@ static const struct bad_case {
 	{ "bad-design.yaml",
 	  "bad-design.yaml:3:9: design: unknown design 'D6' (one of merged, "
 	  "nc-blanket, D1, D2, D3, D4, D5)" },
+	{ "sync-on-vfio.yaml",
+	  "sync-on-vfio.yaml:7:55: vmm.mmaps[0]: 'sync' does not apply to "
+	  "kind vfio-bar (allowed: name, kind, size, device, bar, offset, "
+	  "hva, align, prot, shared)" },
+	{ "cmem-size.yaml",
+	  "cmem-size.yaml:4:46: devices[0].size: 3M is not a non-zero "
+	  "multiple of 2M" },
 	{ "no-preset-no-features.yaml",
 	  "no-preset-no-features.yaml:2:3: host: missing 'preset' or "
 	  "'features' (give exactly one; or arch: x86-intel|x86-amd)" },
@@ -1611,7 +1619,7 @@ static const struct bad_case {
 	{ "unknown-key-mmap.yaml",
 	  "unknown-key-mmap.yaml:5:36: vmm.mmaps[0]: unknown key 'sise' "
 	  "(allowed: name, kind, size, device, bar, offset, pa, hva, align, "
-	  "prot, shared)" },
+	  "prot, shared, sync)" },
 	{ "unknown-key-top.yaml",
 	  "unknown-key-top.yaml:3:1: top level: unknown key 'vmms' (allowed: "
 	  "name, description, host, kernel, design, devices, vmm, guest, "

@@ -584,6 +584,9 @@ int cmd_designs(int argc, char **argv)
 	bool json, had_flag;
 	int status;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--matrix"))
+			return cmd_designs_matrix(argc, argv);
 	sc = calloc(1, sizeof(*sc));
 	col = calloc(NR_COLUMNS, sizeof(*col));
 	if (!sc || !col) {

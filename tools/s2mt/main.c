@@ -28,23 +28,12 @@ static const struct {
 	  "[--json] FILE   stage-2 leaf sizes for device mmaps and the "
 	  "alignment that gives 1 GiB (K4)" },
 	{ "designs", cmd_designs,
-	  "[--json] FILE   the same scenario under every uAPI design the "
-	  "threads argued over (docs/designs.md)" },
+	  "[--json] FILE | --matrix [--json] [--out DIR]   the same "
+	  "scenario, or a generated space (docs/matrix.md), under every uAPI "
+	  "design the threads argued over (docs/designs.md)" },
 	{ "map", cmd_map,
 	  "FILE -o map.svg   a picture of the guest physical address space" },
 };
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "s2mt %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return S2MT_EXIT_USAGE;
-}
 
 static void usage(FILE *f)
 {
