@@ -23,6 +23,9 @@ int cmd_compare(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_designs(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+/* rules.c: whether `s2mt explain` knows a rule id. */
+bool cli_rule_known(const char *id);
 int cmd_designs_matrix(int argc, char **argv);
 
 /* Parses "[--json] FILE" and loads the scenario; 0 or an exit status

@@ -357,10 +357,11 @@ int cmd_table(int argc, char **argv)
 		return print_json(root);
 	}
 
-	printf("Effective memory type with FWB %s (SPEC %s, A5), computed by "
-	       "s2mt_combine().\nRows: stage-2 MemAttr; columns: the guest's "
-	       "stage-1 type (off = stage 1 disabled).\n\n",
-	       fwb ? "on" : "off", fwb ? "A4" : "A3");
+	printf("Effective memory type with FWB %s (rules %s and A5: s2mt "
+	       "explain %s), computed by s2mt_combine().\nRows: stage-2 "
+	       "MemAttr; columns: the guest's stage-1 type (off = stage 1 "
+	       "disabled).\n\n",
+	       fwb ? "on" : "off", fwb ? "A4" : "A3", fwb ? "A4" : "A3");
 	printf("%-22s|", "stage-2 MemAttr");
 	for (unsigned col = 0; col < NR_COLUMNS; col++)
 		printf(" %-9s", columns[col].label);

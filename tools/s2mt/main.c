@@ -31,6 +31,10 @@ static const struct {
 	  "[--json] FILE | --matrix [--json] [--out DIR]   the same "
 	  "scenario, or a generated space (docs/matrix.md), under every uAPI "
 	  "design the threads argued over (docs/designs.md)" },
+	{ "explain", cmd_explain,
+	  "ID | --all [--markdown]   a rule the reports cite (K2, M3, Z1, "
+	  "...), in the project's words, with its kernel version and "
+	  "source (docs/rules.md)" },
 	{ "map", cmd_map,
 	  "FILE -o map.svg   a picture of the guest physical address space" },
 };

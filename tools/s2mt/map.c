@@ -1006,7 +1006,7 @@ static double draw_legend(FILE *f, const struct run *r, double y)
 		MARGIN + 1, y + 1);
 	text(f, MARGIN + 42, y + 14, 12, false, "#212121", "hazard");
 	text(f, MARGIN + 190, y + 14, 12, false, "#616161",
-	     "dashed red outline; Z1..Z8 (SPEC section 9) named on the "
+	     "dashed red outline; Z1..Z8 (s2mt explain Z1) named on the "
 	     "range");
 	y += 25;
 	snprintf(buf, sizeof(buf), "%zu hazard finding(s) in all",
