@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <s2mt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +59,40 @@ static void test_no_command_is_usage_error(void **state)
 	run_s2mt(&r, "frobnicate");
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
+}
+
+/* Help per command, from `help CMD` and `CMD --help` alike; the version;
+ * standard input as "-". */
+static void test_help_version_stdin(void **state)
+{
+	static const char *const cmds[] = { "run",     "compare", "designs",
+					    "advise",  "map",	  "table",
+					    "combine", "explain" };
+	char args[128], want[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(want, sizeof(want), "usage: s2mt %s ", cmds[i]);
+		snprintf(args, sizeof(args), "help %s", cmds[i]);
+		run_s2mt(&r, args);
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, want));
+		snprintf(args, sizeof(args), "%s --help", cmds[i]);
+		run_s2mt(&r, args);
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, want));
+	}
+	run_s2mt(&r, "help frobnicate");
+	assert_int_equal(r.status, 2);
+	run_s2mt(&r, "--version");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "s2mt " S2MT_VERSION "\n");
+	run_s2mt(&r, "run - < examples/vfio-nic-wc.yaml");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "s2mt run <stdin>"));
+	run_s2mt(&r, "run - < /dev/null");
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "<stdin>:"));
 }
 
 static void test_combine_bad_input_exit2(void **state)
@@ -276,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_combine_json_fields),
 		cmocka_unit_test(test_map_renders_to_png),
 		cmocka_unit_test(test_map_usage),
+		cmocka_unit_test(test_help_version_stdin),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

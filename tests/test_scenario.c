@@ -1507,6 +1507,10 @@ static const struct bad_case {
 	{ "cmem-size.yaml",
 	  "cmem-size.yaml:4:46: devices[0].size: 3M is not a non-zero "
 	  "multiple of 2M" },
+	{ "preset-typo.yaml",
+	  "preset-typo.yaml:1:16: host.preset: unknown preset 'grace-hoper'; "
+	  "did you mean 'grace-hopper'? (allowed: grace-hopper, no-fwb, "
+	  "fwb-no-dic, qemu-max)" },
 	{ "no-preset-no-features.yaml",
 	  "no-preset-no-features.yaml:2:3: host: missing 'preset' or "
 	  "'features' (give exactly one; or arch: x86-intel|x86-amd)" },
@@ -1617,11 +1621,13 @@ static const struct bad_case {
 	  "slot-move, slot-flags, dirty-log, get-dirty-log, access, "
 	  "capability, migrate)" },
 	{ "unknown-key-mmap.yaml",
-	  "unknown-key-mmap.yaml:5:36: vmm.mmaps[0]: unknown key 'sise' "
-	  "(allowed: name, kind, size, device, bar, offset, pa, hva, align, "
+	  "unknown-key-mmap.yaml:5:36: vmm.mmaps[0]: unknown key 'sise'; "
+	  "did you mean 'size'? (allowed: name, kind, size, device, bar, "
+	  "offset, pa, hva, align, "
 	  "prot, shared, sync)" },
 	{ "unknown-key-top.yaml",
-	  "unknown-key-top.yaml:3:1: top level: unknown key 'vmms' (allowed: "
+	  "unknown-key-top.yaml:3:1: top level: unknown key 'vmms'; did you "
+	  "mean 'vmm'? (allowed: "
 	  "name, description, host, kernel, design, devices, vmm, guest, "
 	  "steps, expect)" },
 	{ "usemem-mmap-on-vfio.yaml",

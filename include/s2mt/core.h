@@ -9,6 +9,12 @@
 #ifndef S2MT_CORE_H
 #define S2MT_CORE_H
 
+/* The project's version: the library's soname takes the major number. */
+#define S2MT_VERSION_MAJOR 0
+#define S2MT_VERSION_MINOR 11
+#define S2MT_VERSION_PATCH 0
+#define S2MT_VERSION "0.11.0"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -426,7 +426,13 @@ int scenario_load_file(const char *path, struct scenario *sc, char *err,
 		err[0] = '\0';
 	if (sc)
 		memset(sc, 0, sizeof(*sc));
-	f = path ? fopen(path, "rb") : NULL;
+	/* "-": standard input, named "<stdin>" in messages. */
+	if (path && !strcmp(path, "-")) {
+		c.file = path = "<stdin>";
+		f = stdin;
+	} else {
+		f = path ? fopen(path, "rb") : NULL;
+	}
 	if (!f)
 		return sc_fail_at(&c, 1, 1, "cannot open: %s",
 				  strerror(path ? errno : EINVAL));
@@ -472,7 +478,8 @@ int scenario_load_file(const char *path, struct scenario *sc, char *err,
 	}
 	rc = scenario_load_buffer(path, buf, len, sc, err, errlen);
 out:
-	fclose(f);
+	if (f != stdin)
+		fclose(f);
 	free(buf);
 	return rc;
 }

@@ -188,7 +188,8 @@ struct scenario {
 /*
  * Loads and validates a scenario. On error returns -1 and writes one
  * message "FILE:LINE:COLUMN: what is wrong" into err (never crashes, never
- * leaves a partial scenario in use). The memory variant is for the fuzzer.
+ * leaves a partial scenario in use). The path "-" reads standard input
+ * ("<stdin>" in messages). The memory variant is for the fuzzer.
  */
 int scenario_load_file(const char *path, struct scenario *sc, char *err,
 		       size_t errlen);

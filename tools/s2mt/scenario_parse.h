@@ -162,6 +162,10 @@ const char *sc_quote(char *buf, size_t len, const unsigned char *s, size_t n);
 const char *sc_show(const yaml_node_t *n, char buf[SHOW_LEN]);
 /* "a, b, c" of a NULL-terminated list. */
 const char *sc_join(const char *const *list, char *buf, size_t len);
+/* "; did you mean 'size'?" when one name of the NULL-terminated list is
+ * within a typo of the scalar n (case-insensitive edit distance), else "". */
+const char *sc_suggest(const yaml_node_t *n, const char *const *names,
+		       char *buf, size_t len);
 /* path.key and path[i], for messages. */
 const char *sc_pkey(char buf[PATH_LEN], const char *path, const char *key);
 const char *sc_pidx(char buf[PATH_LEN], const char *path, size_t i);

@@ -348,6 +348,11 @@ int sc_get_choice(struct ctx *c, const yaml_node_t *n, const char *path,
 			*out = i;
 			return 0;
 		}
-	return sc_fail(c, n, "%s: unknown %s %s (allowed: %s)", path, what,
-		       sc_show(n, s), list);
+	{
+		char hint[80];
+
+		return sc_fail(c, n, "%s: unknown %s %s%s (allowed: %s)", path,
+			       what, sc_show(n, s),
+			       sc_suggest(n, names, hint, sizeof(hint)), list);
+	}
 }

@@ -8,7 +8,9 @@
  * messages as written (sc_show()), cut and with control characters masked,
  * so a message stays one printable line whatever the input.
  */
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,6 +162,65 @@ int sc_broken(struct ctx *c)
 /*
  * Checks that n is a map whose keys are unique strings from allowed.
  */
+/* Levenshtein distance, case-insensitive, of two short strings (longer
+ * ones count as far apart). */
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), row[64], i, j;
+
+	if (la >= 63 || lb >= 63)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) !=
+				tolower((unsigned char)b[j - 1]);
+			size_t best = diag + cost;
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *sc_suggest(const yaml_node_t *n, const char *const *names,
+		       char *buf, size_t len)
+{
+	size_t best = SIZE_MAX, limit;
+	const char *pick = NULL;
+	bool tie = false;
+
+	buf[0] = 0;
+	if (!is_scalar(n) || !slen(n))
+		return buf;
+	/* A typo: one edit in a short word, two from five letters on. */
+	limit = slen(n) < 5 ? 1 : 2;
+	for (size_t i = 0; names[i]; i++) {
+		size_t d = edit_distance(sval(n), slen(n), names[i]);
+
+		if (d < best) {
+			best = d;
+			pick = names[i];
+			tie = false;
+		} else if (d == best) {
+			tie = true;
+		}
+	}
+	if (pick && best <= limit && !tie)
+		snprintf(buf, len, "; did you mean '%s'?", pick);
+	return buf;
+}
+
 int sc_check_map(struct ctx *c, const yaml_node_t *n, const char *path,
 		 const char *const *allowed)
 {
@@ -179,10 +240,15 @@ int sc_check_map(struct ctx *c, const yaml_node_t *n, const char *path,
 			return sc_fail(c, k,
 				       "%s: a key must be a string, got %s",
 				       where(path), sc_show(k, s));
-		if (!in_list(allowed, k))
-			return sc_fail(c, k, "%s: unknown key %s (allowed: %s)",
-				       where(path), sc_show(k, s),
-				       sc_join(allowed, list, sizeof(list)));
+		if (!in_list(allowed, k)) {
+			char hint[80];
+
+			return sc_fail(
+				c, k, "%s: unknown key %s%s (allowed: %s)",
+				where(path), sc_show(k, s),
+				sc_suggest(k, allowed, hint, sizeof(hint)),
+				sc_join(allowed, list, sizeof(list)));
+		}
 		for (q = n->data.mapping.pairs.start; q < p; q++) {
 			const yaml_node_t *kq = node_get(c, q->key);
 
