@@ -95,6 +95,37 @@ static void test_help_version_stdin(void **state)
 	assert_non_null(strstr(r.err, "<stdin>:"));
 }
 
+/* Colour only on a terminal (through script's pty), never with NO_COLOR
+ * set, never in a pipe. */
+static void on_a_pty(const char *env, char *out, size_t len)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "env %s script -qec '%s run "
+		 "examples/nvgrace-6.9-mismatch.yaml' /dev/null",
+		 env, getenv("S2MT_BIN"));
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	pclose(p);
+}
+
+static void test_colour_on_a_terminal_only(void **state)
+{
+	(void)state;
+	on_a_pty("-u NO_COLOR", r.out, sizeof(r.out));
+	assert_non_null(strstr(r.out, "\033[32mResult: ok\033[0m"));
+	on_a_pty("NO_COLOR=1", r.out, sizeof(r.out));
+	assert_null(strchr(r.out, '\033'));
+	assert_non_null(strstr(r.out, "Result: ok"));
+	run_s2mt(&r, "run examples/nvgrace-6.9-mismatch.yaml");
+	assert_null(strchr(r.out, '\033'));
+}
+
 static void test_combine_bad_input_exit2(void **state)
 {
 	static const char *const bad[] = {
@@ -313,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_map_renders_to_png),
 		cmocka_unit_test(test_map_usage),
 		cmocka_unit_test(test_help_version_stdin),
+		cmocka_unit_test(test_colour_on_a_terminal_only),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "report.h"
@@ -307,6 +308,27 @@ static void kernel_text(FILE *f, const struct s2mt_kernel *k, unsigned era)
 	fprintf(f, "\n");
 }
 
+/*
+ * Colour for a person at a terminal: red for what fails, yellow for a
+ * warning, green for ok; never in a pipe or a file, and never when
+ * NO_COLOR is set to anything (no-color.org).
+ */
+enum colour { C_RED, C_YELLOW, C_GREEN, C_OFF };
+
+static const char *colour(FILE *f, unsigned c)
+{
+	static const char *const codes[] = { "\033[1;31m", "\033[33m",
+					     "\033[32m", "\033[0m" };
+	static int on = -1;
+
+	if (on < 0) {
+		const char *nc = getenv("NO_COLOR");
+
+		on = isatty(fileno(f)) && !(nc && nc[0]);
+	}
+	return on ? codes[c] : "";
+}
+
 /* The verdict a person reads last: the first failing step, named with
  * its errno and rule, before anything else. */
 static void report_verdict(FILE *f, const struct run *r)
@@ -318,8 +340,9 @@ static void report_verdict(FILE *f, const struct run *r)
 			&r->steps[r->first_failing_step - 1];
 
 		fprintf(f,
-			"Result: FAILED at step %zu (%s): %s%s%s%s - the VMM "
-			"gets this errno and stops (exit 1)\n",
+			"%sResult: FAILED%s at step %zu (%s): %s%s%s%s - the "
+			"VMM gets this errno and stops (exit 1)\n",
+			colour(f, C_RED), colour(f, C_OFF),
 			r->first_failing_step, s->what, s2mt_errno_name(s->err),
 			s->rule ? " (" : "", s->rule ? s->rule : "",
 			s->rule ? ")" : "");
@@ -328,12 +351,14 @@ static void report_verdict(FILE *f, const struct run *r)
 				r->failing_steps - 1);
 	} else if (status) {
 		fprintf(f,
-			"Result: FINDINGS: %u error-grade hazards, %u "
+			"%sResult: FINDINGS%s: %u error-grade hazards, %u "
 			"warnings%s, %u failed expectations (exit 1)\n",
-			r->hazard_errors, r->hazard_warnings,
-			r->strict ? " (--strict)" : "", r->expectations_failed);
+			colour(f, C_RED), colour(f, C_OFF), r->hazard_errors,
+			r->hazard_warnings, r->strict ? " (--strict)" : "",
+			r->expectations_failed);
 	} else {
-		fprintf(f, "Result: ok (exit 0)%s\n",
+		fprintf(f, "%sResult: ok%s (exit 0)%s\n", colour(f, C_GREEN),
+			colour(f, C_OFF),
 			r->hazard_warnings ? "; warnings above (--strict fails "
 					     "on them)"
 					   : "");
@@ -456,10 +481,11 @@ static void report_text(FILE *f, const struct run *r)
 		bool expected = sc->hazards.present & S2MT_HAZARD_BIT(h->id);
 		bool error = hazard_severity(h) == HZ_ERROR;
 
-		fprintf(f, "  %s %s: %s%s\n      %s\n",
-			error ? "ERROR" : "WARN ", s2mt_hazard_name(h->id),
-			s2mt_hazard_title(h->id), expected ? " (expected)" : "",
-			h->detail);
+		fprintf(f, "  %s%s%s %s: %s%s\n      %s\n",
+			colour(f, error ? C_RED : C_YELLOW),
+			error ? "ERROR" : "WARN ", colour(f, C_OFF),
+			s2mt_hazard_name(h->id), s2mt_hazard_title(h->id),
+			expected ? " (expected)" : "", h->detail);
 		if (!error)
 			fprintf(f, "      %s\n", hazard_severity_reason(h->id));
 	}
