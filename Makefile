@@ -196,6 +196,7 @@ check: deps-test
 	$(MAKE) test-normal
 	$(MAKE) test-asan
 	$(MAKE) core-aarch64
+	$(MAKE) install-check
 	$(MAKE) el2-check
 	$(MAKE) conformance
 	@echo "make check: all passed"
@@ -232,6 +233,9 @@ include el2/el2.mk
 
 # The model held to real KVM: Debian kernels under QEMU (issue 6).
 include tools/conformance/conformance.mk
+
+# make install, uninstall, the shared library, pkg-config (issue 12).
+include mk/install.mk
 
 # libFuzzer on the scenario loader, seeded with the examples and the bad
 # inputs; FUZZ_SECONDS to change the time. Crashes land in build/fuzz/.
