@@ -126,6 +126,71 @@ static void test_colour_on_a_terminal_only(void **state)
 	assert_null(strchr(r.out, '\033'));
 }
 
+/* s2mt probe over a fake /sys and /proc (tests/data/probe): the facts it
+ * reads, and a --scenario fragment that s2mt run accepts as it is. */
+#define PROBE_ARGS                                                             \
+	"probe --root tests/data/probe --machine aarch64 --release "           \
+	"7.2.13+deb14-cloud-arm64"
+
+static void test_probe(void **state)
+{
+	char path[] = "/tmp/s2mt-probe-XXXXXX", args[256];
+	int fd;
+	FILE *f;
+
+	(void)state;
+	run_s2mt(&r, PROBE_ARGS);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out,
+			       "PASS  kernel                 "
+			       "7.2.13+deb14-cloud-arm64: the 6.17"));
+	assert_non_null(strstr(r.out,
+			       "1 on a VM (cacheable PFNMAP allowed); "
+			       "-EINVAL on /dev/kvm"));
+	assert_non_null(strstr(r.out, "DIC 1, IDC 1"));
+	assert_non_null(strstr(r.out, "FEAT_S2FWB             yes"));
+	assert_non_null(strstr(r.out,
+			       "0000:00:02.0: BAR0 1M, BAR2 2M "
+			       "prefetch"));
+	assert_non_null(strstr(r.out, "2M pages: 12 free of 16"));
+	assert_non_null(strstr(r.out, "THP                    madvise"));
+	assert_non_null(strstr(r.out, "KVM mode               VHE"));
+	/* On 6.12 capability 243 does not exist: FWB from the boot log. */
+	run_s2mt(&r,
+		 "probe --root tests/data/probe --machine aarch64 "
+		 "--release 6.12.117+deb13-cloud-arm64");
+	assert_non_null(strstr(r.out,
+			       "yes (the boot log has \"Stage-2 Force "
+			       "Write-Back\")"));
+	/* The fragment, completed with a memslot over the BAR, runs. */
+	run_s2mt(&r, PROBE_ARGS " --scenario");
+	assert_int_equal(r.status, 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "%s", r.out);
+	fprintf(f,
+		"vmm:\n  mmaps:\n    - {name: bar2, kind: vfio-bar, "
+		"device: pci-0000-00-02.0, bar: 2}\n  memslots:\n    - "
+		"{slot: 0, guest_phys_addr: 0x10000000, mmap: bar2}\n"
+		"guest:\n  accesses:\n    - {name: wc, ipa: 0x10000000, "
+		"access: write, s1: normal-nc}\n");
+	fclose(f);
+	snprintf(args, sizeof(args), "run %s", path);
+	run_s2mt(&r, args);
+	unlink(path);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out,
+			       "2M leaf Normal-NC (0b101) -> guest "
+			       "sees Normal-NC"));
+	/* Not arm64: said, and exit 1. */
+	run_s2mt(&r, "probe --machine x86_64");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "x86_64: not arm64"));
+	run_s2mt(&r, "probe --machine x86_64 --scenario");
+	assert_int_equal(r.status, 1);
+}
+
 static void test_combine_bad_input_exit2(void **state)
 {
 	static const char *const bad[] = {
@@ -345,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_map_usage),
 		cmocka_unit_test(test_help_version_stdin),
 		cmocka_unit_test(test_colour_on_a_terminal_only),
+		cmocka_unit_test(test_probe),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

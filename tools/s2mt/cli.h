@@ -24,6 +24,7 @@ int cmd_advise(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_designs(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 /* rules.c: whether `s2mt explain` knows a rule id. */
 bool cli_rule_known(const char *id);
 int cmd_designs_matrix(int argc, char **argv);

@@ -53,6 +53,15 @@ static const struct {
 	  "byte (0x44)\n"
 	  "stage-2 names: device-*, normal-nc, normal-wt, normal-wb, "
 	  "force-wb, as-s1,\n  or a MemAttr value (0..15)\n" },
+	{ "probe", cmd_probe, "[--scenario]",
+	  "this host as the model needs it: kernel, /dev/kvm, capability "
+	  "243, CTR_EL0, FWB, vfio devices, hugetlb",
+	  "One line per fact: PASS, WARN, FAIL or NOTE (exit 1 only on "
+	  "FAIL).\n"
+	  "  --scenario   a host: and devices: fragment `s2mt run` accepts "
+	  "as it is\n"
+	  "               (refused while a fact is unknown: nothing is "
+	  "guessed)\n" },
 	{ "explain", cmd_explain, "ID | --all [--markdown]",
 	  "a rule the reports cite (K2, M3, Z1, ...), with its kernel version "
 	  "and source",
