@@ -1,27 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
- * The one table of QEMU 7.2's deviations from the architecture, as the
- * referee observes them through PAR_EL1 after AT S12E1R/S12E1W.
+ * The one table of QEMU's deviations from the architecture, as the referee
+ * observes them through PAR_EL1 after AT S12E1R/S12E1W, keyed by QEMU
+ * version.
  *
  * Each entry names the rule it breaks, decides exactly which cells it
  * covers - from the cell's inputs only, never from the model's answer, so
- * a model that drifted towards QEMU shows up as a disagreement - and says
- * what QEMU returns there. A covered cell where QEMU returns anything else
- * is a disagreement, and an entry that matches no cell in a referee run of
- * its FWB mode fails the run: the table has to stay true for the QEMU that
- * runs it.
+ * a model that drifted towards QEMU shows up as a disagreement - says what
+ * QEMU returns there, and says in which QEMU versions it does so
+ * ([since, until); the run is told its QEMU version by scripts/el2-run.sh,
+ * el2_run.qemu). Only the entries of the running QEMU apply. A covered
+ * cell where QEMU returns anything else is a disagreement, and an entry
+ * that applies but matches no cell in a referee run of its FWB mode fails
+ * the run: the table has to stay true for the QEMU that runs it. A
+ * deviation a newer QEMU fixed is an entry with an `until`: on that QEMU
+ * its cells must agree with the architecture.
  *
  * QEMU's side comes from target/arm/ptw.c (convert_stage2_attrs,
  * combine_cacheattr_nibble, combined_attrs_nofwb/_fwb,
  * combine_cacheattrs, get_phys_addr_disabled) and was confirmed cell by
- * cell on Debian 12's qemu-system-aarch64 7.2.
+ * cell on Debian 12's qemu-system-aarch64 7.2 and on QEMU 10.0.2 from
+ * bookworm-backports (scripts/fetch-qemu.sh).
  */
 #include "referee.h"
 
 /* ---- QEMU's view of the inputs ---- */
 
 /* The stage-1 attributes QEMU combines: a data access with stage 1 off is
- * Device-nGnRnE with shareability 0 (non-shareable) in 7.2. */
+ * Device-nGnRnE; its shareability is 0 (non-shareable) before QEMU 8.1,
+ * Outer Shareable (as the architecture says) since. */
+#define QEMU_S1_OFF_OSH EL2_QEMU_VERSION(8, 1)
+
 static uint8_t q_s1_attr(const struct ref_cell *c)
 {
 	return c->s1_on ? c->mair : 0x00;
@@ -29,7 +38,9 @@ static uint8_t q_s1_attr(const struct ref_cell *c)
 
 static uint8_t q_s1_sh(const struct ref_cell *c)
 {
-	return c->s1_on ? c->s1_sh : S2MT_SH_NSH;
+	if (c->s1_on)
+		return c->s1_sh;
+	return el2_run.qemu >= QEMU_S1_OFF_OSH ? S2MT_SH_OSH : S2MT_SH_NSH;
 }
 
 /* FWB=0: a stage-2 MemAttr as a MAIR byte (S2ConvertAttrsHints): Device
@@ -235,18 +246,23 @@ static bool q4_apply(const struct ref_cell *c, const struct s2mt_effective *e,
 }
 
 /*
- * Q3. FWB=1, MemAttr 0b110 (Force-WB), stage 1 Device, Normal-NC or off:
- * the result is Normal-WB and, stage 1 counting as Outer Shareable (A3:
- * Device and NC are OSH at each stage; stage 1 off is OSH), OSH. QEMU
- * combines the two descriptors' SH fields as they are (stage 1 off counts
- * as non-shareable in 7.2) and forces OSH only on a Device/NC *result*,
- * so PAR.SH reads the descriptors' combination - ISH with the library's
- * ISH leaves - unless the stage-1 descriptor itself says OSH. SPEC section
- * 8 words this as "PAR.SH for Device/NC is the descriptor's SH"; a Device
- * or NC *result* does read 0b10 in 7.2.
+ * Q3. FWB=1, MemAttr 0b110 (Force-WB), stage 1 Device or Normal-NC: the
+ * result is Normal-WB and, stage 1 counting as Outer Shareable (A3:
+ * Device and NC are OSH at each stage), OSH. QEMU combines the two
+ * descriptors' SH fields as they are and forces OSH only on a Device/NC
+ * *result*, so PAR.SH reads the descriptors' combination - ISH with the
+ * library's ISH leaves - unless the stage-1 descriptor itself says OSH.
+ * SPEC section 8 words this as "PAR.SH for Device/NC is the descriptor's
+ * SH"; a Device or NC *result* does read 0b10. Still in 10.0.
+ *
+ * Q3-off. The same with stage 1 off (A3: stage 1 off is OSH): before
+ * QEMU 8.1 a stage-1-off data access counts as non-shareable, so PAR.SH
+ * reads the stage-2 descriptor's ISH. Fixed in 8.1 (the stage-1-off
+ * attributes gained their architectural shareability): not expected on
+ * 10.0, where these cells must agree with the model.
  */
-static bool q3_apply(const struct ref_cell *c, const struct s2mt_effective *e,
-		     struct par_view *v)
+static bool q3_cell(const struct ref_cell *c, const struct s2mt_effective *e,
+		    struct par_view *v)
 {
 	uint8_t sh;
 
@@ -260,33 +276,60 @@ static bool q3_apply(const struct ref_cell *c, const struct s2mt_effective *e,
 	return true;
 }
 
+static bool q3_apply(const struct ref_cell *c, const struct s2mt_effective *e,
+		     struct par_view *v)
+{
+	return c->s1_on && q3_cell(c, e, v);
+}
+
+static bool q3_off_apply(const struct ref_cell *c,
+			 const struct s2mt_effective *e, struct par_view *v)
+{
+	return !c->s1_on && q3_cell(c, e, v);
+}
+
+#define V(major, minor) EL2_QEMU_VERSION(major, minor)
+#define ANY_QEMU 0, 0
+
 /* In order: the reserved encodings set the whole result, the memory-type
- * deviations come next, shareability (which depends on the type) last. */
+ * deviations come next, shareability (which depends on the type) last.
+ * since/until: the QEMU versions that show it (0, 0: every version the
+ * table was run on, 7.2 and 10.0). */
 struct el2_deviation el2_deviations[] = {
 	{ "R0", "A3",
 	  "FWB=0 MemAttr 0b0100/0b1000/0b1100 (reserved): inner 0b00 read as "
 	  "no limit, not Device-nGnRnE",
-	  'r', false, r0_apply, 0, 0 },
+	  'r', false, ANY_QEMU, r0_apply, 0, 0 },
 	{ "R1", "A4",
 	  "FWB=1 MemAttr 0b100 or bit 3 set (reserved): Device-nGnRnE", 'R',
-	  true, r1_apply, 0, 0 },
+	  true, ANY_QEMU, r1_apply, 0, 0 },
 	{ "Q1", "A4",
 	  "FWB=1 stage-2 Device: the stage-2 type even when stage 1 (or "
 	  "stage 1 off) is more restrictive",
-	  '1', true, q1_apply, 0, 0 },
+	  '1', true, ANY_QEMU, q1_apply, 0, 0 },
 	{ "Q2", "A3",
 	  "FWB=0 Device + Normal inner-NC: Device-nGnRE instead of "
 	  "nGRE/GRE",
-	  '2', false, q2_apply, 0, 0 },
+	  '2', false, ANY_QEMU, q2_apply, 0, 0 },
 	{ "Q4", "A3",
 	  "FWB=0 stage-1 WB-transient under stage-2 WT: WT non-transient "
 	  "(0b10RW) instead of WT transient (0b00RW)",
-	  '4', false, q4_apply, 0, 0 },
+	  '4', false, ANY_QEMU, q4_apply, 0, 0 },
 	{ "Q3", "A3",
 	  "PAR.SH: descriptors' SH combined for a cacheable result of a "
-	  "Device/NC/off stage 1 (FWB Force-WB), not OSH",
-	  '3', true, q3_apply, 0, 0 },
+	  "Device/NC stage 1 (FWB Force-WB), not OSH",
+	  '3', true, ANY_QEMU, q3_apply, 0, 0 },
+	{ "Q3-off", "A3",
+	  "PAR.SH: stage 1 off counts as non-shareable under FWB Force-WB "
+	  "(fixed in QEMU 8.1)",
+	  'o', true, 0, V(8, 1), q3_off_apply, 0, 0 },
 };
 
 const unsigned el2_nr_deviations =
 	sizeof(el2_deviations) / sizeof(el2_deviations[0]);
+
+bool el2_deviation_active(const struct el2_deviation *d)
+{
+	return el2_run.qemu >= d->since &&
+		(!d->until || el2_run.qemu < d->until);
+}

@@ -4,7 +4,11 @@
 # attribute model and page tables (el2/README.md).
 #
 #   make el2-build     build/el2/s2mt-el2.elf
-#   make el2-check     run it on -cpu max and -cpu cortex-a57
+#   make el2-check     run it on Debian 12's QEMU 7.2 (max, cortex-a57) and
+#                      on QEMU 10.0 from bookworm-backports (max,
+#                      neoverse-v1, cortex-a710, cortex-a57), fetched into
+#                      build/qemu10 by scripts/fetch-qemu.sh
+#   make el2-qemu10    only the fetch (cached)
 #
 # Included by the top-level Makefile (which includes src/core/core.mk);
 # on its own: make -f Makefile -f el2/el2.mk el2-check
@@ -19,8 +23,18 @@ endif
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 EL2_B := build/el2
 EL2_ELF := $(EL2_B)/s2mt-el2.elf
-EL2_CPUS ?= max cortex-a57
-EL2_DEPS := qemu-system-arm gcc-aarch64-linux-gnu
+# The runs, CPU:CAPS per QEMU; CAPS are the host capabilities the CPU
+# model must show (ID_AA64MMFR2_EL1.FWB, CTR_EL0.DIC/IDC), checked by the
+# harness so that each run stays on its host class: FWB+DIC (the Grace
+# class: K3's pre-emptive X), FWB without DIC, no FWB.
+EL2_QEMU72 ?= qemu-system-aarch64
+EL2_RUNS_QEMU72 ?= max:fwb cortex-a57:none
+EL2_QEMU10_DIR ?= build/qemu10
+EL2_QEMU10 := $(EL2_QEMU10_DIR)/root/usr/bin/qemu-system-aarch64
+EL2_RUNS_QEMU10 ?= max:fwb,dic,idc neoverse-v1:fwb,dic,idc \
+	cortex-a710:fwb,idc cortex-a57:none
+# debian-archive-keyring: scripts/fetch-qemu.sh's private apt state.
+EL2_DEPS := qemu-system-arm gcc-aarch64-linux-gnu debian-archive-keyring
 
 EL2_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
 	-nostdlib -mgeneral-regs-only -mno-outline-atomics -fno-pie \
@@ -38,7 +52,7 @@ EL2_OBJS := $(patsubst $(S2MT_ROOT)/el2/%.c,$(EL2_B)/obj/el2/%.o,$(EL2_SRCS)) \
 EL2_HDRS := $(wildcard $(S2MT_ROOT)/include/s2mt/*.h) \
 	$(wildcard $(S2MT_ROOT)/src/core/*.h) $(wildcard $(S2MT_ROOT)/el2/*.h)
 
-.PHONY: el2-build el2-check el2-deps
+.PHONY: el2-build el2-check el2-deps el2-qemu10
 
 el2-build: $(EL2_ELF)
 
@@ -63,14 +77,28 @@ $(EL2_ELF): $(EL2_OBJS) $(EL2_CORE_OBJS) $(S2MT_ROOT)/el2/link.ld
 	$(AARCH64_CC) $(EL2_CFLAGS) $(EL2_LDFLAGS) -o $@ $(EL2_OBJS) \
 		$(EL2_CORE_OBJS) -lgcc
 
-# Each CPU's run: pass/fail from QEMU's exit status AND the result marker;
-# the counts each run printed; the full logs stay in build/el2/.
-el2-check: el2-deps el2-build
-	@fail=0; for cpu in $(EL2_CPUS); do \
-		EL2_ELF=$(EL2_ELF) EL2_LOG_DIR=$(EL2_B) \
-			$(S2MT_ROOT)/scripts/el2-run.sh $$cpu || fail=1; \
+# QEMU 10.0, unpacked (never installed) and cached: a second run only
+# checks that the binary still starts.
+el2-qemu10: el2-deps
+	@$(S2MT_ROOT)/scripts/fetch-qemu.sh $(EL2_QEMU10_DIR) >/dev/null
+
+# Each (QEMU, CPU) run: pass/fail from QEMU's exit status AND the result
+# marker; the counts each run printed; the full logs stay in build/el2/.
+el2-check: el2-deps el2-build el2-qemu10
+	@t0=$$(date +%s%N); fail=0; n=0; \
+	for q in "$(EL2_QEMU72)|$(EL2_RUNS_QEMU72)" \
+		"$(EL2_QEMU10)|$(EL2_RUNS_QEMU10)"; do \
+		qemu=$${q%%|*}; \
+		for run in $${q#*|}; do \
+			n=$$((n + 1)); \
+			QEMU=$$qemu EL2_CAPS=$${run#*:} EL2_ELF=$(EL2_ELF) \
+			EL2_LOG_DIR=$(EL2_B) \
+				$(S2MT_ROOT)/scripts/el2-run.sh $${run%%:*} || \
+				fail=1; \
+		done; \
 	done; \
+	ms=$$((($$(date +%s%N) - t0) / 1000000)); \
 	if [ $$fail -ne 0 ]; then echo "el2-check: FAILED"; exit 1; fi; \
-	echo "el2-check: all runs passed"
+	echo "el2-check: all $$n runs passed ($$ms ms)"
 
 .DEFAULT_GOAL := $(EL2_SAVED_GOAL)

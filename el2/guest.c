@@ -8,6 +8,13 @@
  * leaf - and ERETs back to the guest. Accesses outside every memslot are
  * emulated as MMIO; an instruction fetch from the device slot is refused
  * (K3) and the guest resumes at its return address.
+ *
+ * The host capabilities the policy sees are the CPU's own (FEAT_S2FWB from
+ * ID_AA64MMFR2_EL1, DIC and IDC from CTR_EL0): on a DIC CPU (QEMU 10's
+ * max, neoverse-v1) the policy grants X pre-emptively on data faults (K3),
+ * so the guest's code in RAM runs without a permission fault; on a CPU
+ * without DIC (cortex-a710, cortex-a57, QEMU 7.2's max) X comes from the
+ * exec fault. Both are checked.
  */
 #include "rt.h"
 
@@ -60,6 +67,9 @@ struct vm {
 	uint64_t max_leaf;
 	uint64_t save[13];
 	unsigned map_faults, perm_faults, exec_refused;
+	/* translation faults by data accesses on cacheable slots, and those
+	 * the policy gave X anyway (K3 with DIC) */
+	unsigned data_faults_cacheable, preemptive_x;
 	unsigned mmio_reads, mmio_writes, moves, unmaps;
 	uint64_t mmio_write_value;
 	uint64_t k3_esr, k3_ipa, k3_elr;
@@ -222,6 +232,11 @@ static void stage2_abort(struct vm *vm, struct el2_frame *f, uint64_t esr)
 				   out.prot, vm->max_leaf);
 		vm->map_faults++;
 		s->faults++;
+		if (!exec && s->memclass == S2MT_MEM_RAM) {
+			vm->data_faults_cacheable++;
+			if (out.prot.perm & S2MT_PROT_X)
+				vm->preemptive_x++;
+		}
 	}
 	if (err) {
 		el2_printf("guest: stage-2 update for IPA 0x%lx: %s (%s)\n",
@@ -310,7 +325,7 @@ static const char *leaf_name(uint64_t max_leaf)
 static void check_ram(struct vm *vm, unsigned ipa_bits, bool blocks)
 {
 	const struct slot *s = &vm->slot[SLOT_RAM];
-	unsigned bad = 0, pages = 0;
+	unsigned bad = 0, pages = 0, bad_xn = 0;
 
 	for (uint64_t off = 0; off < s->size; off += GUEST_STRIDE) {
 		uint64_t ipa = s->ipa + off, hpa, want_pa = s->pa + off;
@@ -331,6 +346,10 @@ static void check_ram(struct vm *vm, unsigned ipa_bits, bool blocks)
 			bad++;
 			continue;
 		}
+		/* Beyond the first 2 MiB (which holds the code the guest
+		 * runs) no page was executed: X only pre-emptively (DIC). */
+		if (off >= S2MT_SIZE_2M && leaf.xn == el2_cpu.dic)
+			bad_xn++;
 		hpa = leaf.pa + (ipa - leaf.ipa);
 		if (hpa != want_pa) {
 			bad++;
@@ -348,6 +367,12 @@ static void check_ram(struct vm *vm, unsigned ipa_bits, bool blocks)
 		  "guest ipa=%u: %u of %u pages not at the right host PA or "
 		  "leaf level",
 		  ipa_bits, bad, pages);
+	EL2_CHECK(!bad_xn,
+		  "guest ipa=%u: %u never-executed RAM pages with XN=%u "
+		  "(DIC=%u: K3 %s)",
+		  ipa_bits, bad_xn, !el2_cpu.dic, el2_cpu.dic,
+		  el2_cpu.dic ? "grants X pre-emptively"
+			      : "grants X only on an exec fault");
 }
 
 static struct run_result guest_run(unsigned ipa_bits, uint64_t max_leaf)
@@ -470,12 +495,22 @@ static struct run_result guest_run(unsigned ipa_bits, uint64_t max_leaf)
 		  "0x%lx",
 		  vm->exec_refused, vm->k3_esr, vm->k3_ipa);
 
-	/* The code the guest wrote into its RAM ran once the permission
-	 * fault added X to the leaf (K3: X on an exec fault). */
+	/* The code the guest wrote into its RAM ran: without DIC once the
+	 * permission fault added X to the leaf (K3: X on an exec fault);
+	 * with DIC straight away, every data fault on RAM having been
+	 * mapped executable (K3: X pre-emptively with DIC). */
 	EL2_CHECK(vm->have[REP_RAM_CODE] && vm->rep[REP_RAM_CODE] == 42 &&
-			  vm->perm_faults == 1,
-		  "guest: code in RAM returned %lu, %u permission faults",
-		  vm->rep[REP_RAM_CODE], vm->perm_faults);
+			  vm->perm_faults == (el2_cpu.dic ? 0u : 1u),
+		  "guest: code in RAM returned %lu, %u permission faults "
+		  "(DIC=%u)",
+		  vm->rep[REP_RAM_CODE], vm->perm_faults, el2_cpu.dic);
+	EL2_CHECK(
+		vm->data_faults_cacheable > 0 &&
+			vm->preemptive_x ==
+				(el2_cpu.dic ? vm->data_faults_cacheable : 0u),
+		"guest: %u of %u RAM data faults mapped executable with "
+		"DIC=%u",
+		vm->preemptive_x, vm->data_faults_cacheable, el2_cpu.dic);
 	err = s2mt_pgt_lookup(&vm->pgt, ram_ipa + GUEST_STRIDE / 2, &leaf);
 	EL2_CHECK(!err && leaf.xn == 0 && leaf.s2ap == 3,
 		  "guest: RAM code leaf (xn %u s2ap %u)", leaf.xn, leaf.s2ap);
@@ -525,12 +560,14 @@ static struct run_result guest_run(unsigned ipa_bits, uint64_t max_leaf)
 
 	el2_printf(EL2_TAG "guest ipa=%u leaf=%s: %u stage-2 faults mapped "
 			   "(code %u, ram %u, device %u), %u permission, %u "
-			   "exec refused (K3), %u MMIO exits, %u move + %u "
+			   "exec refused (K3), %u of %u RAM data faults with "
+			   "pre-emptive X (DIC), %u MMIO exits, %u move + %u "
 			   "unmap seen by the guest; %u pages checked at their "
 			   "host PA; %lu leaves, %lu tables, %lu splits\n",
 		   ipa_bits, leaf_name(max_leaf), vm->map_faults,
 		   vm->slot[SLOT_CODE].faults, vm->slot[SLOT_RAM].faults,
 		   vm->slot[SLOT_DEV].faults, vm->perm_faults, vm->exec_refused,
+		   vm->preemptive_x, vm->data_faults_cacheable,
 		   vm->mmio_reads + vm->mmio_writes, vm->moves, vm->unmaps,
 		   pages, vm->pgt.stats.leaves_installed,
 		   vm->pgt.stats.tables_allocated, vm->pgt.stats.splits);
@@ -547,10 +584,11 @@ void el2_guest_run_all(void)
 {
 	static const unsigned sizes[] = { 40, 34 };
 
-	el2_printf("\nlive guest (stage 1 off, era 6.17 policy, FWB=%u DIC=%u, "
+	el2_printf("\nlive guest (stage 1 off, era 6.17 policy, host caps "
+		   "from the ID registers: FWB=%u DIC=%u IDC=%u, "
 		   "%llu MiB RAM at the top GiB of the IPA space, a page "
 		   "every %llu KiB):\n",
-		   el2_cpu.fwb, el2_cpu.dic, GUEST_RAM_SIZE >> 20,
+		   el2_cpu.fwb, el2_cpu.dic, el2_cpu.idc, GUEST_RAM_SIZE >> 20,
 		   GUEST_STRIDE >> 10);
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct run_result small = guest_run(sizes[i], S2MT_SIZE_4K);

@@ -44,11 +44,33 @@ unsigned el2_main(void)
 	}
 	el2_cpu_probe();
 	el2_mmu_init();
+	if (!el2_run_parse()) {
+		el2_printf("S2MT-EL2 RESULT: FAIL (command line)\n");
+		return 2;
+	}
+	el2_printf(EL2_TAG "qemu %s: deviation table for QEMU %u.%u\n",
+		   el2_run.qemu_str, el2_run.qemu / 100, el2_run.qemu % 100);
 	el2_printf(EL2_TAG "cpu: MIDR_EL1 0x%lx, FEAT_S2FWB %u "
 			   "(ID_AA64MMFR2_EL1.FWB), CTR_EL0.DIC %u IDC %u, PA "
 			   "%u bits, MTE2 %u, XNX %u\n",
 		   c->midr, c->fwb, c->dic, c->idc, c->pa_bits, c->mte2,
 		   c->xnx);
+	/* The host class the run was meant for (caps=): a CPU model that
+	 * lost or gained FWB/DIC/IDC would silently test another path. */
+	if (el2_run.have_caps) {
+		bool same = el2_run.caps_fwb == c->fwb &&
+			el2_run.caps_dic == c->dic &&
+			el2_run.caps_idc == c->idc;
+
+		el2_printf(EL2_TAG "host class: expected caps=%s, the CPU "
+				   "has fwb=%u dic=%u idc=%u - %s\n",
+			   el2_run.caps_str, c->fwb, c->dic, c->idc,
+			   same ? "as expected" : "DIFFERENT");
+		EL2_CHECK(same,
+			  "cpu: expected caps=%s, ID registers say fwb=%u "
+			  "dic=%u idc=%u",
+			  el2_run.caps_str, c->fwb, c->dic, c->idc);
+	}
 
 	el2_referee_run(false);
 	if (c->fwb)

@@ -123,7 +123,7 @@ char ref_judge(const struct ref_cell *c, uint64_t par, uint64_t pa,
 	for (unsigned i = 0; i < el2_nr_deviations; i++) {
 		struct el2_deviation *d = &el2_deviations[i];
 
-		if (d->apply(c, &e, &expect)) {
+		if (el2_deviation_active(d) && d->apply(c, &e, &expect)) {
 			d->covered++;
 			covered |= 1u << i;
 		}
@@ -330,7 +330,7 @@ void el2_referee_run(bool fwb)
 	el2_printf("  cell: PAR_EL1 ATTR/SH from AT S12E1R with an ISH stage-1 "
 		   "descriptor; ':x' marks the cells (SH NSH/OSH/ISH, R and "
 		   "W)\n  that differ from s2mt_combine(): x = the deviation "
-		   "(r R 1 2 3 4; * several), '!' = disagreement\n");
+		   "(r R 1 2 3 o 4; * several), '!' = disagreement\n");
 	print_matrix_header();
 	for (uint8_t m = 0; m < nr_memattr; m++) {
 		if (!install_leaf(&pgt, m, fwb, &hand))
@@ -390,18 +390,35 @@ void el2_referee_run(bool fwb)
 		   fwb, n.compared, n.agreed, n.explained, n.disagreed, hand);
 	for (unsigned i = 0; i < el2_nr_deviations; i++) {
 		struct el2_deviation *d = &el2_deviations[i];
-		bool applies = d->fwb == fwb;
+		bool active = el2_deviation_active(d);
+		bool applies = d->fwb == fwb && active;
 
-		if (!applies && !d->covered)
+		if (d->fwb != fwb && !d->covered)
 			continue;
+		if (!active) {
+			/* Not applied: its cells were held to the model. */
+			el2_printf(EL2_TAG "  deviation %s (breaks %s; %s): "
+					   "not in QEMU %s (",
+				   d->id, d->rule, d->what, el2_run.qemu_str);
+			if (d->since)
+				el2_printf("since %u.%u%s", d->since / 100,
+					   d->since % 100,
+					   d->until ? ", " : "");
+			if (d->until)
+				el2_printf("before %u.%u", d->until / 100,
+					   d->until % 100);
+			el2_printf(" only) - its cells held to the model\n");
+			continue;
+		}
 		el2_printf(EL2_TAG "  deviation %s (breaks %s; %s): %u cells "
 				   "matched of %u covered - %s\n",
 			   d->id, d->rule, d->what, d->matched, d->covered,
 			   d->matched ? "observed" : "NOT OBSERVED");
 		EL2_CHECK(!applies || d->matched,
-			  "referee: deviation %s is not shown by this QEMU; "
-			  "fix or remove the table entry",
-			  d->id);
+			  "referee: deviation %s is not shown by QEMU %s; "
+			  "fix or remove the table entry (or give it an "
+			  "until version)",
+			  d->id, el2_run.qemu_str);
 	}
 	EL2_CHECK(n.disagreed == 0, "referee fwb=%u: %u disagreements", fwb,
 		  n.disagreed);

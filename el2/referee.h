@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The attribute referee: AT S12E1R/W against s2mt_combine(), and the one
- * table of QEMU 7.2's known deviations from the architecture.
+ * table of QEMU's known deviations from the architecture, by QEMU version.
  */
 #ifndef S2MT_EL2_REFEREE_H
 #define S2MT_EL2_REFEREE_H
@@ -26,7 +26,9 @@ struct par_view {
 };
 
 /*
- * A known deviation of QEMU 7.2 from the architecture. apply() decides
+ * A known deviation of QEMU from the architecture, present in the QEMU
+ * versions [since, until) (EL2_QEMU_VERSION; until 0: still present in
+ * the newest QEMU the table was run on). apply() decides
  * whether the cell is one the deviation covers and, if so, rewrites *v
  * (the architecture's result as SPEC A3-A7 and s2mt_combine() give it, or
  * nothing for a reserved encoding) into what QEMU returns instead.
@@ -37,6 +39,7 @@ struct el2_deviation {
 	const char *what; /* what QEMU does instead */
 	char mark; /* in the referee's matrix */
 	bool fwb; /* the FWB mode the deviation lives in */
+	unsigned since, until; /* the QEMU versions that show it */
 	bool (*apply)(const struct ref_cell *c, const struct s2mt_effective *e,
 		      struct par_view *v);
 	/* per run */
@@ -46,6 +49,10 @@ struct el2_deviation {
 
 extern struct el2_deviation el2_deviations[];
 extern const unsigned el2_nr_deviations;
+
+/* Whether the QEMU of this run (el2_run.qemu) shows the deviation: only
+ * those entries are applied, and each must match a cell of its FWB mode. */
+bool el2_deviation_active(const struct el2_deviation *d);
 
 struct ref_counts {
 	unsigned compared, agreed, explained, disagreed;

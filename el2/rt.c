@@ -229,6 +229,150 @@ void el2_exit(unsigned status)
 		__asm__ volatile("wfi");
 }
 
+/* ---- the run's parameters (semihosting SYS_GET_CMDLINE) ---- */
+
+#define SEMIHOST_SYS_GET_CMDLINE 0x15
+
+struct el2_run el2_run;
+
+/* Returns the semihosting result (0 on success); *len is the buffer size
+ * in, the command line's length out. */
+static int64_t semihost_get_cmdline(char *buf, uint64_t *len)
+{
+	static volatile uint64_t block[2];
+	register uint64_t x0 __asm__("x0") = SEMIHOST_SYS_GET_CMDLINE;
+	register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
+
+	block[0] = (uint64_t)(uintptr_t)buf;
+	block[1] = *len;
+	__asm__ volatile("hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	*len = block[1];
+	return (int64_t)x0;
+}
+
+static bool word_is(const char *w, size_t n, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; i < n && lit[i]; i++)
+		if (w[i] != lit[i])
+			return false;
+	return i == n && !lit[i];
+}
+
+static void copy_word(char *dst, size_t size, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && i < n; i++)
+		dst[i] = src[i];
+	dst[i] = 0;
+}
+
+/* "X.Y" or "X.Y.Z" -> EL2_QEMU_VERSION(X, Y); false if malformed. */
+static bool parse_version(const char *s, size_t n, unsigned *out)
+{
+	unsigned part[3] = { 0 }, nparts = 0;
+	bool digit = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9' && part[nparts] < 1000) {
+			part[nparts] =
+				part[nparts] * 10 + (unsigned)(s[i] - '0');
+			digit = true;
+		} else if (s[i] == '.' && digit && nparts < 2) {
+			nparts++;
+			digit = false;
+		} else {
+			return false;
+		}
+	}
+	if (!digit || nparts < 1 || part[1] > 99)
+		return false;
+	*out = EL2_QEMU_VERSION(part[0], part[1]);
+	return true;
+}
+
+static bool parse_caps(const char *s, size_t n)
+{
+	struct el2_run *r = &el2_run;
+	size_t i = 0;
+
+	copy_word(r->caps_str, sizeof(r->caps_str), s, n);
+	if (word_is(s, n, "none"))
+		return true;
+	while (i < n) {
+		size_t j = i;
+
+		while (j < n && s[j] != ',')
+			j++;
+		if (word_is(s + i, j - i, "fwb"))
+			r->caps_fwb = true;
+		else if (word_is(s + i, j - i, "dic"))
+			r->caps_dic = true;
+		else if (word_is(s + i, j - i, "idc"))
+			r->caps_idc = true;
+		else
+			return false;
+		i = j + 1;
+	}
+	return true;
+}
+
+bool el2_run_parse(void)
+{
+	struct el2_run *r = &el2_run;
+	uint64_t len = sizeof(r->cmdline) - 1;
+	const char *p = r->cmdline;
+	bool ok = true;
+
+	if (semihost_get_cmdline(r->cmdline, &len) != 0) {
+		el2_fail("no semihosting command line (QEMU needs "
+			 "-semihosting and -append \"qemu=X.Y.Z\"; use "
+			 "scripts/el2-run.sh)");
+		return false;
+	}
+	r->cmdline[len < sizeof(r->cmdline) ? len : sizeof(r->cmdline) - 1] = 0;
+	/* Words separated by spaces; QEMU puts the image's path first. */
+	while (*p) {
+		const char *w;
+		size_t n = 0;
+
+		while (*p == ' ')
+			p++;
+		w = p;
+		while (p[n] && p[n] != ' ')
+			n++;
+		p += n;
+		if (n > 5 && word_is(w, 5, "qemu=")) {
+			copy_word(r->qemu_str, sizeof(r->qemu_str), w + 5,
+				  n - 5);
+			r->have_qemu = parse_version(w + 5, n - 5, &r->qemu);
+			if (!r->have_qemu) {
+				el2_fail("command line: bad QEMU version '%s'",
+					 r->qemu_str);
+				ok = false;
+			}
+		} else if (n > 5 && word_is(w, 5, "caps=")) {
+			r->have_caps = parse_caps(w + 5, n - 5);
+			if (!r->have_caps) {
+				el2_fail("command line: bad caps '%s' (fwb, "
+					 "dic, idc or none)",
+					 r->caps_str);
+				ok = false;
+			}
+		}
+	}
+	if (ok && !r->have_qemu) {
+		el2_fail("command line '%s' does not say which QEMU runs the "
+			 "image (qemu=X.Y.Z): the deviation table depends on "
+			 "it",
+			 r->cmdline);
+		ok = false;
+	}
+	return ok;
+}
+
 /* ---- features ---- */
 
 void el2_cpu_probe(void)

@@ -87,6 +87,29 @@ struct el2_cpu {
 };
 extern struct el2_cpu el2_cpu;
 
+/*
+ * What scripts/el2-run.sh says about the run, on the semihosting command
+ * line (QEMU's -append; SYS_GET_CMDLINE): "qemu=X.Y[.Z]", the QEMU that
+ * runs the image (its --version), and optionally "caps=LIST", the host
+ * capabilities the CPU model must show (a comma-separated subset of fwb,
+ * dic, idc, or "none"), so that a run meant for a DIC CPU cannot pass on
+ * a CPU without it.
+ */
+#define EL2_QEMU_VERSION(major, minor) ((major)*100u + (minor))
+struct el2_run {
+	char cmdline[256];
+	bool have_qemu;
+	unsigned qemu; /* EL2_QEMU_VERSION(major, minor) */
+	char qemu_str[16]; /* as given, e.g. "10.0.2" */
+	bool have_caps;
+	bool caps_fwb, caps_dic, caps_idc;
+	char caps_str[32];
+};
+extern struct el2_run el2_run;
+/* Reads and parses the command line; false (with a FAIL line) when it is
+ * missing or malformed. */
+bool el2_run_parse(void);
+
 /* Console */
 void el2_putc(char c);
 void el2_puts(const char *s);
