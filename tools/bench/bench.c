@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <s2mt/core.h>
+#include <s2mt/model.h>
 
 /* The measured functions keep their names (no inlining, no clones), so
  * valgrind --toggle-collect can find them. */
@@ -849,6 +850,91 @@ static void print_lookups_unmap(const struct results *res)
 /* Callgrind workloads                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The model's fault path (s2mt_vm_guest_abort(): the slot, the VMA, the
+ * policy, the table), one fault per iteration, each on a page stage 2 does
+ * not map yet: a 4 KiB anonymous page, a 2 MiB hugetlb page, and a 1 GiB
+ * block of a PFNMAP BAR congruent to 1 GiB.
+ */
+struct fault_env {
+	struct s2mt_host host;
+	struct s2mt_mm mm;
+	struct s2mt_kvm kvm;
+	struct s2mt_vm *vm;
+};
+
+static BENCH_FN unsigned bench_fault_loop(struct s2mt_vm *vm, uint64_t ipa,
+					  uint64_t step, unsigned n)
+{
+	struct s2mt_fault f;
+	unsigned mapped = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		mapped += !s2mt_vm_guest_abort(vm, ipa + i * step,
+					       S2MT_ACCESS_WRITE, &f) &&
+			f.outcome == S2MT_FAULT_MAPPED;
+	return mapped;
+}
+
+static int callgrind_fault(const char *kind)
+{
+	static const struct s2mt_bar_spec bars[S2MT_MAX_BARS] = {
+		[0] = { .size = 64 * GIB, .prefetchable = true },
+	};
+	struct fault_env *e = calloc(1, sizeof(*e));
+	struct s2mt_mmap_req req = { .prot = S2MT_PROT_READ | S2MT_PROT_WRITE,
+				     .flags = S2MT_MAP_PRIVATE };
+	struct s2mt_userspace_memory_region2 slot = { .guest_phys_addr =
+							      16 * GIB };
+	uint64_t hva, step;
+	unsigned n;
+	int err, dev = -1;
+
+	if (!e ||
+	    s2mt_host_init(&e->host, "grace-hopper", S2MT_ERA_6_17, 16 * GIB))
+		fail("fault: host");
+	if (!strcmp(kind, "pfnmap"))
+		dev = s2mt_host_add_vfio_pci(&e->host, "nic0", bars);
+	if (s2mt_mm_init(&e->mm, &e->host) ||
+	    s2mt_kvm_open(&e->kvm, &e->host, &e->mm) ||
+	    s2mt_kvm_create_vm(&e->kvm, KVM_VM_TYPE_ARM_IPA_SIZE(40), &e->vm))
+		fail("fault: VM");
+	if (!strcmp(kind, "anon")) {
+		n = 65536;
+		step = 4096;
+		req.len = n * step;
+		err = s2mt_mm_mmap_anon(&e->mm, &req, S2MT_BACK_ANON, &hva);
+	} else if (!strcmp(kind, "hugetlb")) {
+		n = 4096;
+		step = 2 * MIB;
+		req.len = n * step;
+		err = s2mt_mm_mmap_anon(&e->mm, &req, S2MT_BACK_HUGETLB_2M,
+					&hva);
+	} else {
+		n = 64;
+		step = GIB;
+		req.len = n * step;
+		req.flags = S2MT_MAP_SHARED;
+		err = dev < 0
+			? dev
+			: s2mt_mm_mmap_vfio_bar(&e->mm, &req, dev, 0, 0, &hva);
+	}
+	if (err)
+		fail("fault: mmap %s: %s", kind, e->mm.why);
+	slot.memory_size = req.len;
+	slot.userspace_addr = hva;
+	if (s2mt_vm_set_user_memory_region2(e->vm, &slot))
+		fail("fault: memslot: %s", e->vm->why);
+	if (bench_fault_loop(e->vm, slot.guest_phys_addr, step, n) != n)
+		fail("fault: not every %s fault mapped", kind);
+	printf("function bench_fault_loop\niterations %u\nunit %s fault\n", n,
+	       kind);
+	s2mt_kvm_close(&e->kvm);
+	s2mt_mm_fini(&e->mm);
+	free(e);
+	return 0;
+}
+
 static int callgrind_mode(const char *mode)
 {
 	struct table t;
@@ -856,6 +942,8 @@ static int callgrind_mode(const char *mode)
 	size_t hits;
 	uint64_t acc, want;
 
+	if (!strncmp(mode, "fault-", 6))
+		return callgrind_fault(mode + 6);
 	table_init(&t, true, 256 * MIB);
 	if (!strcmp(mode, "map")) {
 		do_map(&t, CG_IPA, CG_SIZE, CG_PA, S2MT_SIZE_4K);
@@ -921,7 +1009,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: s2mt-bench [--reps N]\n"
 		"       s2mt-bench --callgrind-{map,unmap,lookup,lookup-empty,"
-		"lookup-block,lookup-full}\n"
+		"lookup-block,lookup-full,fault-anon,fault-hugetlb,"
+		"fault-pfnmap}\n"
 		"(the --callgrind modes run one small workload, for "
 		"scripts/bench-callgrind.sh)\n");
 }
