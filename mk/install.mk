@@ -52,7 +52,7 @@ $(SHLIB): $(PIC_OBJS) $(LIB_MAP)
 	ln -sf $(notdir $@) $(B)/lib/$(SONAME)
 	ln -sf $(SONAME) $(B)/lib/libs2mt.so
 
-$(B)/s2mt.pc: mk/install.mk include/s2mt/core.h
+$(B)/s2mt.pc: FORCE
 	@mkdir -p $(dir $@)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
 		'includedir=$(INCLUDEDIR)' '' 'Name: s2mt' \
@@ -98,3 +98,6 @@ man-check:
 
 install-check: man-check
 	scripts/install-check.sh $(B)
+
+# The .pc file follows PREFIX and LIBDIR of each make run.
+FORCE:
