@@ -374,12 +374,11 @@ static void type_name(const struct s2mt_effective *e, char *buf, size_t len)
 		s2mt_memtype_name(&e->mt, buf, len);
 }
 
-static void add_type(struct seg *g, const struct s2mt_effective *e, int acc)
+static void add_named_type(struct seg *g, const char *name,
+			   const struct s2mt_effective *e, int acc)
 {
-	char name[40];
 	unsigned t;
 
-	type_name(e, name, sizeof(name));
 	for (t = 0; t < g->nr_types; t++)
 		if (!strcmp(g->types[t].name, name))
 			break;
@@ -396,6 +395,38 @@ static void add_type(struct seg *g, const struct s2mt_effective *e, int acc)
 	}
 	if (acc >= 0)
 		g->types[t].acc[acc / 64] |= 1ULL << (acc % 64);
+}
+
+static void add_type(struct seg *g, const struct s2mt_effective *e, int acc)
+{
+	char name[40];
+
+	type_name(e, name, sizeof(name));
+	add_named_type(g, name, e, acc);
+}
+
+/*
+ * x86 (docs/x86.md): the guest's x86 type through KVM x86's leaf, by its
+ * x86 name; drawn as the Arm type of the same kind (cacheable as Normal-WB,
+ * write-combining as Normal-NC, uncached as Device).
+ */
+static void add_x86_type(const struct run *r, struct seg *g,
+			 const struct s2mt_leaf *leaf,
+			 const struct s2mt_s1attr *s1, int acc)
+{
+	struct s2mt_x86_leaf x;
+	struct s2mt_effective eff;
+	struct s2mt_s2attr s2 = { .sh = S2MT_SH_ISH };
+	struct s2mt_s1attr wb = { .enabled = true, .mair = 0xff };
+	unsigned mt;
+
+	run_x86_leaf(r, leaf->pa, &x);
+	mt = s2mt_x86_effective(&x, run_x86_guest_pat(s1));
+	s2.memattr = s2mt_x86_mt_cacheable(mt)			? 0xF
+		: (mt == S2MT_X86_WC || mt == S2MT_X86_WC_PLUS) ? 0x5
+								: 0x0;
+	s2mt_combine(wb, s2, false, &eff);
+	add_named_type(g, s2mt_x86_mt_name(mt), &eff, acc);
 }
 
 /* Same drawing: same entry, same "assumed", the same set of types. */
@@ -517,11 +548,19 @@ static void mapped_segments(const struct run *r, const struct extent *ext,
 
 			if (!lf[a].used || lf[a].start > s || lf[a].end < e)
 				continue;
+			if (run_is_x86(r)) {
+				add_x86_type(r, g, &q->leaf,
+					     &r->sc->accesses[a].s1, (int)a);
+				continue;
+			}
 			run_access_effective(r, &r->sc->accesses[a], &q->leaf,
 					     &eff);
 			add_type(g, &eff, (int)a);
 		}
-		if (!g->nr_types) {
+		if (!g->nr_types && run_is_x86(r)) {
+			add_x86_type(r, g, &q->leaf, &wb, -1);
+			g->assumed = true;
+		} else if (!g->nr_types) {
 			struct s2mt_effective eff;
 
 			s2mt_combine(wb, s2, r->host.caps.fwb, &eff);
@@ -710,7 +749,10 @@ static void seg_types(const struct run *r, const struct seg *g, char *buf,
 		return;
 	if (!q->mapped) {
 		append(buf, len, "no stage-2 leaf");
-		if (q->has_policy && !q->policy.err) {
+		if (q->has_policy && !q->policy.err && run_is_x86(r)) {
+			append(buf, len, "; a read fault would map it (%s)",
+			       q->policy.rule ? q->policy.rule : "?");
+		} else if (q->has_policy && !q->policy.err) {
 			s2mt_s2_name(s2mt_prot_memattr(q->policy.prot,
 						       r->host.caps.fwb),
 				     r->host.caps.fwb, s2, sizeof(s2));
@@ -723,7 +765,7 @@ static void seg_types(const struct run *r, const struct seg *g, char *buf,
 		}
 		return;
 	}
-	s2mt_s2_name(q->leaf.memattr, r->host.caps.fwb, s2, sizeof(s2));
+	run_leaf_name(r, &q->leaf, s2, sizeof(s2));
 	append(buf, len, "stage 2 %s", s2);
 	if (g->assumed) {
 		append(buf, len,
