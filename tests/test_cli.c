@@ -15,6 +15,9 @@
 #include <string.h>
 
 #include <s2mt/core.h>
+#include <s2mt/model.h>
+
+#include "cli.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,6 +192,30 @@ static void test_probe(void **state)
 	assert_non_null(strstr(r.out, "x86_64: not arm64"));
 	run_s2mt(&r, "probe --machine x86_64 --scenario");
 	assert_int_equal(r.status, 1);
+}
+
+/* Every preset is listed, with what it stands for. */
+static void test_presets(void **state)
+{
+	(void)state;
+	run_s2mt(&r, "presets");
+	assert_int_equal(r.status, 0);
+	for (size_t i = 0; s2mt_host_presets[i]; i++) {
+		char line[64];
+
+		if (!cli_preset_stands_for(s2mt_host_presets[i]))
+			fail_msg("preset %s: say what it stands for in "
+				 "tools/s2mt/cmd_presets.c",
+				 s2mt_host_presets[i]);
+		snprintf(line, sizeof(line), "\n%-13s ", s2mt_host_presets[i]);
+		assert_non_null(strstr(r.out, line));
+	}
+	assert_non_null(strstr(r.out,
+			       "grace-hopper  arm64 48   no   yes  yes "
+			       " yes  no   1"));
+	assert_null(strstr(r.out, " ?\n"));
+	run_s2mt(&r, "presets extra");
+	assert_int_equal(r.status, 2);
 }
 
 static void test_combine_bad_input_exit2(void **state)
@@ -411,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_help_version_stdin),
 		cmocka_unit_test(test_colour_on_a_terminal_only),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_presets),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

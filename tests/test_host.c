@@ -261,6 +261,11 @@ static void test_A8_presets_caps(void **state)
 		{ "no-fwb", false, false, false, false, S2MT_ARCH_ARM64 },
 		{ "fwb-no-dic", true, false, true, false, S2MT_ARCH_ARM64 },
 		{ "qemu-max", true, false, false, true, S2MT_ARCH_ARM64 },
+		/* QEMU 10.0's CPU models, as real kernels report them (the
+		 * conformance runs: tools/conformance/kvm.ops cpu-*). */
+		{ "qemu10-max", true, true, true, true, S2MT_ARCH_ARM64 },
+		{ "neoverse-v1", true, true, true, false, S2MT_ARCH_ARM64 },
+		{ "cortex-a710", true, false, true, false, S2MT_ARCH_ARM64 },
 		/* SPEC section 7: none of the Arm features. */
 		{ "x86-intel", false, false, false, false,
 		  S2MT_ARCH_X86_INTEL },
@@ -274,8 +279,8 @@ static void test_A8_presets_caps(void **state)
 	assert_non_null(h);
 	for (i = 0; s2mt_host_presets[i]; i++)
 		;
-	expect(i == 6, "%zu presets", i);
-	for (i = 0; i < 6; i++) {
+	expect(i == sizeof(want) / sizeof(want[0]), "%zu presets", i);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		expect(!strcmp(s2mt_host_presets[i], want[i].name), "%s",
 		       s2mt_host_presets[i]);
 		expect_rc(s2mt_host_preset_caps(want[i].name, &c), 0);
@@ -347,6 +352,10 @@ static void test_A2_ipa_limit_per_preset_and_era(void **state)
 		{ "no-fwb", S2MT_ERA_6_17, 44 },
 		{ "grace-hopper", S2MT_ERA_6_17, 48 },
 		{ "fwb-no-dic", S2MT_ERA_6_9, 48 },
+		/* QEMU 10.0: max has FEAT_LPA2; Cortex-A710 a 40-bit PA. */
+		{ "qemu10-max", S2MT_ERA_6_9, 52 },
+		{ "neoverse-v1", S2MT_ERA_6_17, 48 },
+		{ "cortex-a710", S2MT_ERA_6_17, 40 },
 	};
 	struct s2mt_host *h = calloc(1, sizeof(*h));
 

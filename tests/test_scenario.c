@@ -1270,7 +1270,7 @@ static const struct bad_case {
 	{ "bad-migrate-preset.yaml",
 	  "bad-migrate-preset.yaml:4:23: steps[0].migrate.preset: unknown "
 	  "preset 'graviton' (allowed: grace-hopper, no-fwb, fwb-no-dic, "
-	  "qemu-max)" },
+	  "qemu-max, qemu10-max, neoverse-v1, cortex-a710)" },
 	{ "bad-name.yaml",
 	  "bad-name.yaml:5:14: vmm.mmaps[0].name: name 'guest ram' has a "
 	  "character other than A-Z a-z 0-9 _ . -" },
@@ -1280,7 +1280,8 @@ static const struct bad_case {
 	  "efault, inject-iabt, inject-dabt, retry)" },
 	{ "bad-preset.yaml",
 	  "bad-preset.yaml:1:16: host.preset: unknown preset 'graviton' "
-	  "(allowed: grace-hopper, no-fwb, fwb-no-dic, qemu-max)" },
+	  "(allowed: grace-hopper, no-fwb, fwb-no-dic, qemu-max, qemu10-max, "
+	  "neoverse-v1, cortex-a710)" },
 	{ "bad-prot.yaml",
 	  "bad-prot.yaml:5:52: vmm.mmaps[0].prot: expected a prot (letters r, "
 	  "w, x, or none), got 'rwz'" },
@@ -1510,7 +1511,7 @@ static const struct bad_case {
 	{ "preset-typo.yaml",
 	  "preset-typo.yaml:1:16: host.preset: unknown preset 'grace-hoper'; "
 	  "did you mean 'grace-hopper'? (allowed: grace-hopper, no-fwb, "
-	  "fwb-no-dic, qemu-max)" },
+	  "fwb-no-dic, qemu-max, qemu10-max, neoverse-v1, cortex-a710)" },
 	{ "no-preset-no-features.yaml",
 	  "no-preset-no-features.yaml:2:3: host: missing 'preset' or "
 	  "'features' (give exactly one; or arch: x86-intel|x86-amd)" },

@@ -323,6 +323,17 @@ extern const char *const s2mt_host_presets[];
 int s2mt_host_preset_caps(const char *preset, struct s2mt_host_caps *caps);
 /* The preset's enum s2mt_host_arch, or -EINVAL. */
 int s2mt_host_preset_arch(const char *preset);
+/* What a preset stands for: its CPU features, PA range and IPA limit (on
+ * a current kernel). 0, or -EINVAL for an unknown name. */
+struct s2mt_preset_info {
+	const char *name;
+	struct s2mt_host_caps caps;
+	unsigned parange; /* bits */
+	bool lpa2;
+	unsigned arch; /* enum s2mt_host_arch */
+	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE on 6.17 */
+};
+int s2mt_host_preset_info(const char *preset, struct s2mt_preset_info *info);
 
 /* The region holding pa, or NULL. */
 const struct s2mt_phys_region *s2mt_host_region(const struct s2mt_host *host,

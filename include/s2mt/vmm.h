@@ -27,6 +27,11 @@ enum s2mt_vmm_mmap_kind {
 	S2MT_VMM_DEVMEM_RAM, /* /dev/mem over system RAM */
 	S2MT_VMM_DEVMEM_MMIO, /* /dev/mem over an idle device window */
 	S2MT_VMM_VFIO_BAR, /* a vfio-pci BAR of a test device */
+	/* The conformance test module's device (tools/conformance/cmem/):
+	 * RAM hidden from the kernel with mem=, mapped with
+	 * remap_pfn_range(): a cacheable VM_PFNMAP outside the linear map. */
+	S2MT_VMM_CMEM,
+	S2MT_VMM_CMEM_SYNC, /* the same, opened O_SYNC: non-cacheable */
 };
 
 struct s2mt_vmm_mmap {
@@ -35,7 +40,9 @@ struct s2mt_vmm_mmap {
 	unsigned prot; /* PROT_READ 1 | PROT_WRITE 2 | PROT_EXEC 4 */
 	bool shared; /* MAP_SHARED (else MAP_PRIVATE) */
 	unsigned bar; /* VFIO_BAR */
-	uint64_t offset; /* into the BAR or window */
+	uint64_t offset; /* into the BAR, window or device */
+	bool fixed; /* MAP_FIXED at addr, replacing what is there */
+	uint64_t addr;
 };
 
 /* How a guest access ended, as a VMM sees it. */
@@ -57,11 +64,31 @@ struct s2mt_vmm_access {
 	uint8_t outcome; /* enum s2mt_vmm_outcome */
 	int err; /* KVM_RUN's -errno for EFAULT/OTHER */
 	uint64_t esr; /* the guest's ESR_EL1 for IABT/DABT, when known */
+	/* The stage-2 leaf mapping the IPA after the access, when the
+	 * backend can read it (the real one needs the test module). */
+	bool leaf_known;
+	bool fwb; /* how to read memattr */
+	uint8_t level; /* 1, 2, 3; 0: no leaf */
+	uint8_t memattr, s2ap, xn; /* descriptor fields [5:2], [7:6], [54:53] */
+};
+
+/* CPU features a host preset claims, as the host kernel sees them. */
+enum s2mt_vmm_cpu_feature {
+	S2MT_VMM_CPU_FWB, /* FEAT_S2FWB, as the kernel detected it */
+	S2MT_VMM_CPU_DIC, /* CTR_EL0.DIC */
+	S2MT_VMM_CPU_IDC, /* CTR_EL0.IDC */
+	S2MT_VMM_CPU_MTE, /* MTE for user space (HWCAP2_MTE) */
 };
 
 #define S2MT_VMM_READ 1u
 #define S2MT_VMM_WRITE 2u
 #define S2MT_VMM_EXEC 4u
+/* A read with the guest's stage-1 MMU turned on just before it, its
+ * translation table in a code-slot page not yet mapped at stage 2 (the
+ * first fetch after the switch walks it: a fault with S1PTW set). */
+#define S2MT_VMM_READ_MMU 16u
+/* Where that table is: its offset in the code slot. */
+#define S2MT_VMM_CODE_TTB 0x8000ULL
 
 /*
  * A guest access needs guest code: each backend registers, on a VM's first
@@ -98,6 +125,8 @@ struct s2mt_vmm_ops {
 			    struct s2mt_vmm_access *out);
 	/* KVM_GET_DIRTY_LOG: the number of dirty pages, or -errno. */
 	long (*get_dirty_log)(void *ctx, int vm, uint32_t slot, uint64_t size);
+	/* enum s2mt_vmm_cpu_feature: 1, 0, or -errno if unknown. */
+	long (*cpu_feature)(void *ctx, unsigned feature);
 };
 
 /*

@@ -128,6 +128,9 @@ struct preset {
  * fwb-no-dic: a host with FWB whose CTR_EL0.DIC reads 0 (K2 6.17 refuses
  *   cacheable PFNMAP on it).
  * qemu-max: QEMU 7.2 `-cpu max` (SPEC section 8): FWB, IDC = DIC = 0, MTE.
+ * qemu10-max, neoverse-v1, cortex-a710: QEMU 10.0's CPU models, as the
+ *   conformance runs read them on real kernels (docs/presets.md): `max`
+ *   gained IDC and DIC in QEMU 9.0.
  */
 static const struct preset presets[] = {
 	{ "grace-hopper",
@@ -153,6 +156,26 @@ static const struct preset presets[] = {
 	  52,
 	  true,
 	  S2MT_ARCH_ARM64 },
+	/* QEMU 10.0 -cpu max (with -M virt,mte=on): FWB, IDC, DIC, MTE;
+	 * PARange 52 bits and FEAT_LPA2. */
+	{ "qemu10-max",
+	  { .fwb = true, .dic = true, .idc = true, .mte = true },
+	  52,
+	  true,
+	  S2MT_ARCH_ARM64 },
+	/* QEMU 10.0 -cpu neoverse-v1: FWB, IDC, DIC, no MTE; 48-bit PA. */
+	{ "neoverse-v1",
+	  { .fwb = true, .dic = true, .idc = true, .mte = false },
+	  48,
+	  false,
+	  S2MT_ARCH_ARM64 },
+	/* QEMU 10.0 -cpu cortex-a710 (machine without MTE): FWB and IDC
+	 * without DIC; 40-bit PA. */
+	{ "cortex-a710",
+	  { .fwb = true, .dic = false, .idc = true, .mte = false },
+	  40,
+	  false,
+	  S2MT_ARCH_ARM64 },
 	/* x86 for contrast (SPEC section 7): none of the Arm features; a
 	 * 48-bit guest physical space (4-level EPT/NPT). The caches snoop, so
 	 * KVM x86 needs no cache maintenance for any memory type. */
@@ -161,8 +184,8 @@ static const struct preset presets[] = {
 };
 
 const char *const s2mt_host_presets[] = {
-	"grace-hopper", "no-fwb",  "fwb-no-dic", "qemu-max",
-	"x86-intel",	"x86-amd", NULL
+	"grace-hopper", "no-fwb",      "fwb-no-dic", "qemu-max", "qemu10-max",
+	"neoverse-v1",	"cortex-a710", "x86-intel",  "x86-amd",	 NULL
 };
 
 static const char *const arch_names[] = { "arm64", "x86-intel", "x86-amd" };
@@ -192,6 +215,28 @@ static const struct preset *preset_find(const char *name)
 		if (!strcasecmp(name, presets[i].name))
 			return &presets[i];
 	return NULL;
+}
+
+static unsigned ipa_limit_for(unsigned parange, bool cpu_lpa2,
+			      const struct s2mt_kernel *k);
+
+int s2mt_host_preset_info(const char *preset, struct s2mt_preset_info *info)
+{
+	const struct preset *p = preset_find(preset);
+	struct s2mt_kernel k;
+
+	if (!p || !info)
+		return -S2MT_EINVAL;
+	s2mt_kernel_of_era(S2MT_ERA_6_17, &k);
+	*info = (struct s2mt_preset_info){
+		.name = p->name,
+		.caps = p->caps,
+		.parange = p->parange,
+		.lpa2 = p->lpa2,
+		.arch = p->arch,
+		.ipa_limit = ipa_limit_for(p->parange, p->lpa2, &k),
+	};
+	return 0;
 }
 
 int s2mt_host_preset_arch(const char *preset)

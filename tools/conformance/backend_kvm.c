@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -36,6 +37,8 @@
 #include <linux/vfio.h>
 
 #include <s2mt/vmm.h>
+
+#include "cmem/s2mt_cmem.h"
 
 /* Newer than the cross toolchain's 6.1 uAPI headers: same layout as
  * struct s2mt_userspace_memory_region2 (include/s2mt/model.h). */
@@ -61,7 +64,7 @@ _Static_assert(sizeof(struct s2mt_userspace_memory_region2) == 160,
 
 /* The guest's code (guest.S), copied into each VM's code slot. */
 extern const unsigned char s2mt_guest_code[], s2mt_guest_code_end[],
-	s2mt_guest_park[];
+	s2mt_guest_park[], s2mt_guest_ttb[];
 
 struct kvm_vm {
 	int fd;
@@ -80,6 +83,7 @@ struct kvm_backend {
 	int kvm;
 	int run_size;
 	int vfio_dev; /* a vfio-pci device fd, or -1 */
+	int cmem; /* /dev/s2mt-cmem for leaf reads: -1 not yet, -2 none */
 	FILE *log; /* diagnostics, or NULL */
 	struct kvm_vm vms[MAX_VMS];
 	size_t nr_vms;
@@ -153,8 +157,10 @@ static int kvm_enable_mte(void *ctx, int vm)
 static int map_fd(const struct s2mt_vmm_mmap *req, int fd, uint64_t off,
 		  int extra, uint64_t *hva)
 {
-	int flags = (req->shared ? MAP_SHARED : MAP_PRIVATE) | extra;
-	void *p = mmap(NULL, req->len, (int)req->prot, flags, fd, (off_t)off);
+	int flags = (req->shared ? MAP_SHARED : MAP_PRIVATE) | extra |
+		(req->fixed ? MAP_FIXED : 0);
+	void *p = mmap((void *)(uintptr_t)req->addr, req->len, (int)req->prot,
+		       flags, fd, (off_t)off);
 
 	if (p == MAP_FAILED)
 		return -errno;
@@ -171,6 +177,21 @@ static int map_devmem(const struct s2mt_vmm_mmap *req, uint64_t pa,
 	if (fd < 0)
 		return -errno;
 	err = map_fd(req, fd, pa + req->offset, 0, hva);
+	close(fd);
+	return err;
+}
+
+/* The test module's device (tools/conformance/cmem/): its mmap gives the
+ * hidden RAM cacheable, or non-cacheable when opened O_SYNC. */
+static int map_cmem(const struct s2mt_vmm_mmap *req, bool sync, uint64_t *hva)
+{
+	int fd = open("/dev/s2mt-cmem",
+		      O_RDWR | O_CLOEXEC | (sync ? O_SYNC : 0));
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = map_fd(req, fd, req->offset, 0, hva);
 	close(fd);
 	return err;
 }
@@ -209,6 +230,9 @@ static int kvm_mmap(void *ctx, const struct s2mt_vmm_mmap *req, uint64_t *hva)
 		return map_devmem(req, DEVMEM_MMIO_PA, hva);
 	case S2MT_VMM_VFIO_BAR:
 		return map_vfio_bar(b, req, hva);
+	case S2MT_VMM_CMEM:
+	case S2MT_VMM_CMEM_SYNC:
+		return map_cmem(req, req->kind == S2MT_VMM_CMEM_SYNC, hva);
 	}
 	return -EINVAL;
 }
@@ -281,7 +305,8 @@ static int vcpu_setup(struct kvm_backend *b, struct kvm_vm *v)
 	struct kvm_vcpu_init init;
 	int fd;
 
-	if (len > S2MT_VMM_CODE_SIZE)
+	if (len > S2MT_VMM_CODE_SIZE ||
+	    (uint64_t)(s2mt_guest_ttb - s2mt_guest_code) != S2MT_VMM_CODE_TTB)
 		return -E2BIG;
 	v->code = mmap(NULL, S2MT_VMM_CODE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -396,16 +421,55 @@ static int enter(struct kvm_backend *b, struct kvm_vm *v, uint64_t ipa,
 	return 0;
 }
 
+/* The stage-2 leaf for ipa, through the test module, into out. */
+static void read_leaf(struct kvm_backend *b, struct kvm_vm *v, uint64_t ipa,
+		      struct s2mt_vmm_access *out)
+{
+	struct s2mt_cmem_leaf l = { .vmfd = v->fd, .ipa = ipa };
+
+	if (b->cmem == -1) {
+		b->cmem = open("/dev/s2mt-cmem", O_RDWR | O_CLOEXEC);
+		if (b->cmem < 0)
+			b->cmem = -2;
+	}
+	if (b->cmem < 0 || ioctl(b->cmem, S2MT_CMEM_LEAF, &l))
+		return;
+	out->leaf_known = true;
+	out->fwb = l.hcr_fwb;
+	if (l.desc) {
+		out->level = (uint8_t)l.level;
+		out->memattr = (uint8_t)(l.desc >> 2 & 15);
+		out->s2ap = (uint8_t)(l.desc >> 6 & 3);
+		out->xn = (uint8_t)(l.desc >> 53 & 3);
+	}
+}
+
+static int kvm_guest_access_run(struct kvm_backend *b, struct kvm_vm *v,
+				uint64_t ipa, unsigned access,
+				struct s2mt_vmm_access *out);
+
 static int kvm_guest_access(void *ctx, int vm, uint64_t ipa, unsigned access,
 			    struct s2mt_vmm_access *out)
 {
 	struct kvm_backend *b = ctx;
 	struct kvm_vm *v = vm_of(b, vm);
-	uint64_t far = 0;
 	int err;
 
 	if (!v)
 		return -EBADF;
+	err = kvm_guest_access_run(b, v, ipa, access, out);
+	if (!err)
+		read_leaf(b, v, ipa, out);
+	return err;
+}
+
+static int kvm_guest_access_run(struct kvm_backend *b, struct kvm_vm *v,
+				uint64_t ipa, unsigned access,
+				struct s2mt_vmm_access *out)
+{
+	uint64_t far = 0;
+	int err;
+
 	memset(out, 0, sizeof(*out));
 	err = enter(b, v, ipa, access);
 	if (err)
@@ -492,6 +556,50 @@ static long kvm_get_dirty_log(void *ctx, int vm, uint32_t slot, uint64_t size)
 	return n;
 }
 
+/* Whether the kernel's log has text (the boot's "CPU features: detected:"
+ * lines): 1, 0, or -errno. */
+static long kmsg_has(const char *text)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char rec[1024];
+	long found = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (!found && (n = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EPIPE)
+				continue;
+			break;
+		}
+		rec[n] = '\0';
+		found = strstr(rec, text) != NULL;
+	}
+	close(fd);
+	return found;
+}
+
+static long kvm_cpu_feature(void *ctx, unsigned feature)
+{
+	uint64_t ctr;
+
+	(void)ctx;
+	/* Linux lets EL0 read CTR_EL0 (or emulates it, sanitised). */
+	__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+	switch (feature) {
+	case S2MT_VMM_CPU_FWB:
+		return kmsg_has("detected: Stage-2 Force Write-Back");
+	case S2MT_VMM_CPU_DIC:
+		return (long)(ctr >> 29 & 1);
+	case S2MT_VMM_CPU_IDC:
+		return (long)(ctr >> 28 & 1);
+	case S2MT_VMM_CPU_MTE:
+		return !!(getauxval(AT_HWCAP2) & (1UL << 18)); /* HWCAP2_MTE */
+	}
+	return -EINVAL;
+}
+
 /* The guest PC (an IPA) of the park loop. */
 uint64_t s2mt_vmm_kvm_park_pc(void)
 {
@@ -529,6 +637,7 @@ const struct s2mt_vmm_ops s2mt_vmm_kvm_ops = {
 	.set_memory_region = kvm_set_memory_region,
 	.guest_access = kvm_guest_access,
 	.get_dirty_log = kvm_get_dirty_log,
+	.cpu_feature = kvm_cpu_feature,
 };
 
 /* Opens /dev/kvm; vfio_dev is a vfio-pci device fd or -1. NULL on
@@ -541,6 +650,7 @@ void *s2mt_vmm_kvm_open(int vfio_dev, FILE *log)
 	if (!b)
 		return NULL;
 	b->vfio_dev = vfio_dev;
+	b->cmem = -1;
 	b->log = log;
 	b->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (b->kvm < 0)

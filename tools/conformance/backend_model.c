@@ -49,7 +49,9 @@ static int model_mmap(void *ctx, const struct s2mt_vmm_mmap *req, uint64_t *hva)
 	struct s2mt_mmap_req r = {
 		.len = req->len,
 		.prot = req->prot,
-		.flags = req->shared ? S2MT_MAP_SHARED : S2MT_MAP_PRIVATE,
+		.flags = (req->shared ? S2MT_MAP_SHARED : S2MT_MAP_PRIVATE) |
+			(req->fixed ? S2MT_MAP_FIXED : 0),
+		.addr = req->addr,
 	};
 	const struct s2mt_device *d;
 
@@ -66,6 +68,10 @@ static int model_mmap(void *ctx, const struct s2mt_vmm_mmap *req, uint64_t *hva)
 		d = &m->host.devices[m->dev_mmio];
 		return s2mt_mm_mmap_devmem(&m->mm, &r,
 					   d->bars[0].pa + req->offset, hva);
+	case S2MT_VMM_CMEM:
+	case S2MT_VMM_CMEM_SYNC:
+		return s2mt_mm_mmap_cmem(&m->mm, &r, m->dev_cmem, req->offset,
+					 req->kind == S2MT_VMM_CMEM_SYNC, hva);
 	default:
 		return s2mt_mm_mmap_vfio_bar(&m->mm, &r, m->dev_edu, req->bar,
 					     req->offset, hva);
@@ -134,17 +140,36 @@ static int model_guest_access(void *ctx, int vm, uint64_t ipa, unsigned access,
 			      struct s2mt_vmm_access *out)
 {
 	struct model_backend *m = ctx;
+	struct s2mt_leaf leaf;
 	struct s2mt_fault f;
 	int err = code_slot(m, vm);
 
 	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
+	/* With the guest's MMU on, the first fetch walks the stage-1 table
+	 * in the code slot (a read at stage 2, S1PTW), then the read. */
+	if (access == S2MT_VMM_READ_MMU) {
+		s2mt_vm_guest_abort(m->vms[vm],
+				    S2MT_VMM_CODE_IPA + S2MT_VMM_CODE_TTB,
+				    S2MT_VMM_READ, &f);
+		access = S2MT_VMM_READ;
+	}
 	/* KVM_RUN goes round again after a retry (K8). */
 	for (int tries = 0; tries < 8; tries++) {
 		s2mt_vm_guest_abort(m->vms[vm], ipa, access, &f);
 		if (f.outcome != S2MT_FAULT_RETRY)
 			break;
+	}
+	/* The leaf mapping ipa afterwards, whatever this fault did (an
+	 * injected abort leaves an earlier leaf in place). */
+	out->leaf_known = true;
+	out->fwb = m->host.caps.fwb;
+	if (!s2mt_pgt_lookup(&m->vms[vm]->pgt, ipa, &leaf)) {
+		out->level = (uint8_t)leaf.level;
+		out->memattr = leaf.memattr;
+		out->s2ap = leaf.s2ap;
+		out->xn = leaf.xn;
 	}
 	switch (f.outcome) {
 	case S2MT_FAULT_MAPPED:
@@ -189,6 +214,24 @@ static long model_get_dirty_log(void *ctx, int vm, uint32_t slot, uint64_t size)
 	return err ? err : (long)dirty;
 }
 
+static long model_cpu_feature(void *ctx, unsigned feature)
+{
+	const struct s2mt_host_caps *c =
+		&((struct model_backend *)ctx)->host.caps;
+
+	switch (feature) {
+	case S2MT_VMM_CPU_FWB:
+		return c->fwb;
+	case S2MT_VMM_CPU_DIC:
+		return c->dic;
+	case S2MT_VMM_CPU_IDC:
+		return c->idc;
+	case S2MT_VMM_CPU_MTE:
+		return c->mte;
+	}
+	return -S2MT_EINVAL;
+}
+
 const struct s2mt_vmm_ops s2mt_vmm_model_ops = {
 	.name = "model",
 	.check_extension = model_check_extension,
@@ -199,6 +242,7 @@ const struct s2mt_vmm_ops s2mt_vmm_model_ops = {
 	.set_memory_region = model_set_memory_region,
 	.guest_access = model_guest_access,
 	.get_dirty_log = model_get_dirty_log,
+	.cpu_feature = model_cpu_feature,
 };
 
 int model_backend_init(struct model_backend *m, const char *preset,
@@ -218,7 +262,9 @@ int model_backend_init(struct model_backend *m, const char *preset,
 		return err;
 	m->dev_mmio = s2mt_host_add_vfio_pci(&m->host, "virtio-mmio", idle);
 	m->dev_edu = s2mt_host_add_vfio_pci(&m->host, "edu", edu);
-	if (m->dev_mmio < 0 || m->dev_edu < 0)
+	/* The test module's hidden RAM: 256 MiB above mem=768M. */
+	m->dev_cmem = s2mt_host_add_cmem(&m->host, "cmem", 256ULL << 20);
+	if (m->dev_mmio < 0 || m->dev_edu < 0 || m->dev_cmem < 0)
 		return -S2MT_EINVAL;
 	err = s2mt_mm_init(&m->mm, &m->host);
 	if (err)

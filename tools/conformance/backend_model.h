@@ -13,7 +13,7 @@ struct model_backend {
 	struct s2mt_vm *vms[S2MT_MAX_VMS];
 	size_t nr_vms;
 	bool code_ready[S2MT_MAX_VMS];
-	int dev_mmio, dev_edu; /* host device indices */
+	int dev_mmio, dev_edu, dev_cmem; /* host device indices */
 };
 
 extern const struct s2mt_vmm_ops s2mt_vmm_model_ops;

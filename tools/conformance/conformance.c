@@ -3,7 +3,9 @@
  * s2mt-conformance: the host side of "hold the model to real KVM".
  *   model   --era E --preset P SCRIPT      the model's answers, "ID RESULT"
  *   compare --era E --preset P --real FILE --known FILE --label L SCRIPT
- * compare prints operation, real, model, verdict for every operation.
+ * compare prints operation, real, model, verdict for every operation, and
+ * after each guest access its stage-2 leaf (ID/s2: size, memory type,
+ * S2AP, XN) as read from the running kernel and from the model.
  * Disagreements fail unless known-differences lists them (per label, with a
  * reason); a listed difference that no longer differs fails too, so the
  * list stays true.
@@ -101,6 +103,16 @@ static void index_script(const char *text)
 			*hash = '\0';
 		if (r)
 			snprintf(r->text, sizeof(r->text), "%s", line + off);
+		/* An access's stage-2 leaf: the next row (ID/s2). */
+		if (r && !strncmp(line + off, "access ", 7)) {
+			char leaf[48];
+
+			snprintf(leaf, sizeof(leaf), "%s/s2", id);
+			r = result(leaf);
+			if (r)
+				snprintf(r->text, sizeof(r->text),
+					 "  its stage-2 leaf");
+		}
 	}
 }
 
@@ -253,7 +265,7 @@ int main(int argc, char **argv)
 	}
 	printf("conformance %s (model: kernel %s, era %s, preset %s)\n", label,
 	       release ? release : "-", era_text, preset);
-	printf("%-16s %-46s %-14s %-14s %s\n", "id", "operation", "real",
+	printf("%-19s %-42s %-22s %-22s %s\n", "id", "operation", "real",
 	       "model", "verdict");
 	for (size_t i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
@@ -280,10 +292,10 @@ int main(int argc, char **argv)
 			verdict = "DIFFER";
 			differ++;
 		}
-		printf("%-16s %-46.46s %-14s %-14s %s\n", r->id, r->text,
+		printf("%-19s %-42.42s %-22s %-22s %s\n", r->id, r->text,
 		       r->has_real ? r->real : "-", r->model, verdict);
 		if (r->known && r->has_real && strcmp(r->real, r->model))
-			printf("%-16s   why: %s\n", "", r->known);
+			printf("%-19s   why: %s\n", "", r->known);
 	}
 	printf("conformance %s: %zu operations, %zu agree, %zu known "
 	       "differences, %zu differ, %zu stale, %zu missing\n",

@@ -1,9 +1,14 @@
 # Conformance against real KVM (tools/conformance/README.md), included by
 # the top-level Makefile:
 #   make conformance-init   the static aarch64 /init and the host mkcpio
-#   make conformance        boot Debian kernels under QEMU, run
+#   make conformance        boot Debian kernels under QEMU 7.2 and QEMU 10
+#                           (scripts/fetch-qemu.sh), run
 #                           tools/conformance/kvm.ops on their /dev/kvm and
-#                           on the model, compare (scripts/conformance.sh)
+#                           on the model, compare (scripts/conformance.sh);
+#                           the test module tools/conformance/cmem/ is
+#                           built per kernel by scripts/build-cmem.sh
+#                           against its Debian headers (cached in
+#                           build/kheaders and build/cmem)
 
 CONF_DIR := build/conformance
 CONF_INIT := $(CONF_DIR)/init
@@ -16,9 +21,11 @@ CONF_INIT_SRCS := tools/conformance/init_main.c \
 CONF_BIN := $(CONFORMANCE)
 # Debian packages: the cross toolchain for /init; for the runs the
 # emulator, an unpacker for the 6.12+ modules (.ko.xz) and the keyring the
-# private apt state checks the archive with.
+# private apt state checks the archive with; make and binutils (objdump)
+# for the test module's build.
 DEPS_CONFORMANCE_INIT := gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-DEPS_CONFORMANCE_RUN := qemu-system-arm xz-utils debian-archive-keyring
+DEPS_CONFORMANCE_RUN := qemu-system-arm xz-utils debian-archive-keyring \
+	make binutils
 
 .PHONY: conformance conformance-init deps-conformance
 

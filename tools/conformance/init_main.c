@@ -11,7 +11,9 @@
  * loads /mods/ *.ko in name order (the vfio modules of this kernel, named
  * NN-name.ko by scripts/fetch-kernel.sh) and binds QEMU's edu device
  * (1234:11e8) to vfio-pci, so that the vfio-bar mmaps have a device; if
- * that fails they return -ENODEV and the script goes on.
+ * that fails they return -ENODEV and the script goes on. The test module
+ * (90-s2mt_cmem.ko, tools/conformance/cmem/) is loaded with base and size
+ * from s2mt.cmem=BASE,SIZE; without it the cmem mmaps return -ENOENT.
  *
  * With s2mt.park=N on the kernel command line it then prints
  * "S2MT-PARKED N pc=PC" and keeps the vCPU of the script's VM number N
@@ -121,6 +123,39 @@ static int skip_dots(const struct dirent *e)
 	return e->d_name[0] != '.';
 }
 
+/* The word after key on the kernel command line, or "". */
+static void cmdline_word(const char *key, char *buf, size_t len)
+{
+	char *text = read_file("/proc/cmdline", NULL), *p;
+
+	buf[0] = '\0';
+	p = text ? strstr(text, key) : NULL;
+	if (p && (p == text || p[-1] == ' '))
+		snprintf(buf, len, "%.*s", (int)strcspn(p + strlen(key), " \n"),
+			 p + strlen(key));
+	free(text);
+}
+
+/*
+ * The parameters of a module: the test module (tools/conformance/cmem/)
+ * gets its hidden RAM from s2mt.cmem=BASE,SIZE on the kernel command
+ * line (the boot's mem= leaves that RAM out of the kernel's map).
+ */
+static void module_params(const char *name, char *buf, size_t len)
+{
+	char word[64], *comma;
+
+	buf[0] = '\0';
+	if (!strstr(name, "s2mt_cmem"))
+		return;
+	cmdline_word("s2mt.cmem=", word, sizeof(word));
+	comma = strchr(word, ',');
+	if (comma) {
+		*comma = '\0';
+		snprintf(buf, len, "base=%s size=%s", word, comma + 1);
+	}
+}
+
 /* finit_module every /mods/ *.ko in name order; the number loaded. */
 static int load_modules(void)
 {
@@ -128,13 +163,17 @@ static int load_modules(void)
 	int n = scandir("/mods", &list, skip_dots, by_name), loaded = 0;
 
 	for (int i = 0; i < n; i++) {
-		char path[600];
+		char path[600], params[160];
 		int fd;
 		long r;
 
 		snprintf(path, sizeof(path), "/mods/%s", list[i]->d_name);
+		module_params(list[i]->d_name, params, sizeof(params));
+		if (params[0])
+			printf("S2MT-LOG module %s: %s\n", list[i]->d_name,
+			       params);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		r = fd < 0 ? -1 : syscall(SYS_finit_module, fd, "", 0);
+		r = fd < 0 ? -1 : syscall(SYS_finit_module, fd, params, 0);
 		if (r && errno != EEXIST)
 			printf("S2MT-LOG module %s: %s\n", list[i]->d_name,
 			       strerror(errno));

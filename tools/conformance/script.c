@@ -21,13 +21,13 @@ static const struct {
 	int err;
 	const char *name;
 } errnos[] = {
-	{ 1, "EPERM" },	  { 2, "ENOENT" },	{ 5, "EIO" },
-	{ 6, "ENXIO" },	  { 7, "E2BIG" },	{ 8, "ENOEXEC" },
-	{ 9, "EBADF" },	  { 11, "EAGAIN" },	{ 12, "ENOMEM" },
-	{ 13, "EACCES" }, { 14, "EFAULT" },	{ 16, "EBUSY" },
-	{ 17, "EEXIST" }, { 19, "ENODEV" },	{ 22, "EINVAL" },
-	{ 25, "ENOTTY" }, { 28, "ENOSPC" },	{ 34, "ERANGE" },
-	{ 38, "ENOSYS" }, { 95, "EOPNOTSUPP" },
+	{ 1, "EPERM" },	  { 2, "ENOENT" },  { 4, "EINTR" },
+	{ 5, "EIO" },	  { 6, "ENXIO" },   { 7, "E2BIG" },
+	{ 8, "ENOEXEC" }, { 9, "EBADF" },   { 11, "EAGAIN" },
+	{ 12, "ENOMEM" }, { 13, "EACCES" }, { 14, "EFAULT" },
+	{ 16, "EBUSY" },  { 17, "EEXIST" }, { 19, "ENODEV" },
+	{ 22, "EINVAL" }, { 25, "ENOTTY" }, { 28, "ENOSPC" },
+	{ 34, "ERANGE" }, { 38, "ENOSYS" }, { 95, "EOPNOTSUPP" },
 };
 
 static void errno_text(long v, char *buf, size_t len)
@@ -68,6 +68,9 @@ struct script {
 	char *err;
 	size_t errlen;
 	unsigned line;
+	void (*emit)(void *arg, const char *id, const char *result);
+	void *arg;
+	const char *id; /* the operation running */
 };
 
 static int fail(struct script *s, const char *fmt, ...)
@@ -225,8 +228,10 @@ static int op_vm(struct script *s, char **tok, int n, char *res, size_t len)
 
 static int op_mmap(struct script *s, char **tok, int n, char *res, size_t len)
 {
-	static const char *const kinds[] = { "anon", "hugetlb2m", "devmem-ram",
-					     "devmem-mmio", "vfio-bar" };
+	static const char *const kinds[] = { "anon",	   "hugetlb2m",
+					     "devmem-ram", "devmem-mmio",
+					     "vfio-bar",   "cmem",
+					     "cmem-sync" };
 	struct s2mt_vmm_mmap req = { .prot = 3 };
 	struct named *m;
 	uint64_t hva = 0;
@@ -264,6 +269,25 @@ static int op_mmap(struct script *s, char **tok, int n, char *res, size_t len)
 		} else if (!strncmp(tok[i], "off=", 4) &&
 			   !number(tok[i] + 4, &x)) {
 			req.offset = x;
+		} else if (!strncmp(tok[i], "at=", 3)) {
+			/* MAP_FIXED over a named mapping's address (each
+			 * backend has its own addresses): at=NAME[+OFF] */
+			char *plus = strchr(tok[i] + 3, '+');
+			struct named *at;
+
+			x = 0;
+			if (plus) {
+				*plus = '\0';
+				if (number(plus + 1, &x))
+					return fail(s,
+						    "mmap: bad offset in at=");
+			}
+			at = find(s->maps, s->nr_maps, tok[i] + 3);
+			if (!at || !at->hva)
+				return fail(s, "mmap: at=: no mapping '%s'",
+					    tok[i] + 3);
+			req.fixed = true;
+			req.addr = at->hva + x;
 		} else {
 			return fail(s, "mmap: unknown argument '%s'", tok[i]);
 		}
@@ -347,6 +371,50 @@ static int op_slot(struct script *s, char **tok, int n, char *res, size_t len)
 	return 0;
 }
 
+/*
+ * The stage-2 leaf after an access, as one word list: size, memory type,
+ * S2AP, XN; "none" without a leaf. The type is decoded the way the host
+ * uses MemAttr (FEAT_S2FWB or not); a value neither names is raw.
+ */
+static void leaf_text(const struct s2mt_vmm_access *a, char *buf, size_t len)
+{
+	static const char *const sizes[] = { "?", "1G", "2M", "4K" };
+	static const char *const aps[] = { "none", "r", "w", "rw" };
+	const char *type = NULL;
+	char raw[16];
+
+	if (!a->level || a->level > 3) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	switch (a->memattr) {
+	case 0x0:
+		type = "Device-nGnRnE";
+		break;
+	case 0x1:
+		type = "Device-nGnRE";
+		break;
+	case 0x5:
+		type = "Normal-NC";
+		break;
+	case 0x6:
+		type = a->fwb ? "Normal-WB" : NULL;
+		break;
+	case 0x7:
+		type = a->fwb ? "as-stage-1" : NULL;
+		break;
+	case 0xf:
+		type = a->fwb ? NULL : "Normal-WB";
+		break;
+	}
+	if (!type) {
+		snprintf(raw, sizeof(raw), "memattr-0x%x", a->memattr);
+		type = raw;
+	}
+	snprintf(buf, len, "%s %s %s %s", sizes[a->level], type,
+		 aps[a->s2ap & 3], a->xn ? "xn" : "x");
+}
+
 static int op_access(struct script *s, char **tok, int n, char *res, size_t len)
 {
 	struct s2mt_vmm_access a = { 0 };
@@ -355,7 +423,8 @@ static int op_access(struct script *s, char **tok, int n, char *res, size_t len)
 	int vm, err;
 
 	if (n != 5)
-		return fail(s, "usage: ID access VM read|write|exec IPA");
+		return fail(s,
+			    "usage: ID access VM read|write|exec|mmu-read IPA");
 	if (vm_handle(s, tok[2], &vm))
 		return -1;
 	if (!strcmp(tok[3], "read"))
@@ -364,8 +433,12 @@ static int op_access(struct script *s, char **tok, int n, char *res, size_t len)
 		access = S2MT_VMM_WRITE;
 	else if (!strcmp(tok[3], "exec"))
 		access = S2MT_VMM_EXEC;
+	else if (!strcmp(tok[3], "mmu-read"))
+		access = S2MT_VMM_READ_MMU;
 	else
-		return fail(s, "access: read, write or exec, not '%s'", tok[3]);
+		return fail(s,
+			    "access: read, write, exec or mmu-read, not '%s'",
+			    tok[3]);
 	if (number(tok[4], &ipa))
 		return fail(s, "access: bad IPA '%s'", tok[4]);
 	err = s->ops->guest_access(s->ctx, vm, ipa, access, &a);
@@ -381,6 +454,14 @@ static int op_access(struct script *s, char **tok, int n, char *res, size_t len)
 		snprintf(res, len, "other:%s", e);
 	} else {
 		snprintf(res, len, "%s", s2mt_vmm_outcome_name(a.outcome));
+	}
+	/* The descriptor, as a result of its own: ID/s2. */
+	if (!err && a.leaf_known) {
+		char id[48], leaf[64];
+
+		snprintf(id, sizeof(id), "%s/s2", s->id);
+		leaf_text(&a, leaf, sizeof(leaf));
+		s->emit(s->arg, id, leaf);
 	}
 	return 0;
 }
@@ -401,13 +482,26 @@ static int op_dirty(struct script *s, char **tok, int n, char *res, size_t len)
 	return 0;
 }
 
+static int op_cpu(struct script *s, char **tok, int n, char *res, size_t len)
+{
+	static const char *const names[] = { "fwb", "dic", "idc", "mte" };
+
+	for (unsigned i = 0; n == 3 && i < sizeof(names) / sizeof(names[0]);
+	     i++)
+		if (!strcmp(tok[2], names[i])) {
+			errno_text(s->ops->cpu_feature(s->ctx, i), res, len);
+			return 0;
+		}
+	return fail(s, "usage: ID cpu fwb|dic|idc|mte");
+}
+
 static const struct {
 	const char *op;
 	int (*run)(struct script *s, char **tok, int n, char *res, size_t len);
 } ops[] = {
 	{ "cap", op_cap },	 { "vm", op_vm },     { "mmap", op_mmap },
 	{ "munmap", op_munmap }, { "slot", op_slot }, { "access", op_access },
-	{ "dirty", op_dirty },
+	{ "dirty", op_dirty },	 { "cpu", op_cpu },
 };
 
 int s2mt_vmm_run_script(const char *text, const struct s2mt_vmm_ops *vops,
@@ -430,6 +524,8 @@ int s2mt_vmm_run_script(const char *text, const struct s2mt_vmm_ops *vops,
 	s->ctx = ctx;
 	s->err = err;
 	s->errlen = errlen;
+	s->emit = emit;
+	s->arg = arg;
 	while (*p && !ret) {
 		size_t n = strcspn(p, "\n");
 		char *tok[MAX_TOKENS], *save = NULL, *t, res[64] = "";
@@ -472,6 +568,7 @@ int s2mt_vmm_run_script(const char *text, const struct s2mt_vmm_ops *vops,
 			ret = fail(s, "unknown operation '%s'", tok[1]);
 			break;
 		}
+		s->id = tok[0];
 		ret = ops[k].run(s, tok, nt, res, sizeof(res));
 		if (!ret)
 			emit(arg, tok[0], res);

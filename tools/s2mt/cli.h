@@ -25,6 +25,9 @@ int cmd_map(int argc, char **argv);
 int cmd_designs(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_presets(int argc, char **argv);
+/* cmd_presets.c: the CPU a host preset stands for, or NULL. */
+const char *cli_preset_stands_for(const char *name);
 /* rules.c: whether `s2mt explain` knows a rule id. */
 bool cli_rule_known(const char *id);
 int cmd_designs_matrix(int argc, char **argv);

@@ -53,6 +53,10 @@ static const struct {
 	  "byte (0x44)\n"
 	  "stage-2 names: device-*, normal-nc, normal-wt, normal-wb, "
 	  "force-wb, as-s1,\n  or a MemAttr value (0..15)\n" },
+	{ "presets", cmd_presets, "",
+	  "every host preset with its PA size, FWB, DIC, IDC, MTE and the CPU "
+	  "it stands for",
+	  "" },
 	{ "probe", cmd_probe, "[--scenario]",
 	  "this host as the model needs it: kernel, /dev/kvm, capability "
 	  "243, CTR_EL0, FWB, vfio devices, hugetlb",
