@@ -1603,8 +1603,20 @@ static void test_K7_move_with_flags_change_updates_logging(void **state)
 	assert_null(s->dirty_bitmap);
 	expect(not_logging_err(s2mt_vm_get_dirty_log(k->vm, 0, bm)),
 	       "logging stopped by the MOVE");
+	/* The page written above: not write-protected any more. */
+	leaf = fault_map(k, 3 * GPA_BASE + 2 * SZ_4K, READ);
+	assert_int_equal(leaf.s2ap, 3);
+	/* H5: one nothing ever wrote is the zero page: read-only, and the
+	 * first write relaxes it. */
 	leaf = fault_map(k, 3 * GPA_BASE, READ);
-	assert_int_equal(leaf.s2ap, 3); /* not write-protected any more */
+	assert_int_equal(leaf.s2ap, 1);
+	{
+		struct s2mt_fault f;
+
+		expect_rc(fault(k, 3 * GPA_BASE, WRITE, &f), 0);
+		assert_int_equal(f.outcome, S2MT_FAULT_PERM_RELAXED);
+		assert_int_equal(f.leaf.s2ap, 3);
+	}
 	kx_free(k);
 }
 

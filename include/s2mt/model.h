@@ -439,11 +439,27 @@ struct s2mt_mm {
 			       (first fit) */
 	struct s2mt_mm_notifier notifiers[S2MT_MAX_NOTIFIERS];
 	size_t nr_notifiers;
+	/* H5: host RAM pages written through a private mapping (one bit a
+	 * 4 KiB page from S2MT_HOST_RAM_BASE, allocated on first use). */
+	uint64_t *written;
+	size_t written_words;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };
 
 int s2mt_mm_init(struct s2mt_mm *mm, struct s2mt_host *host);
+/*
+ * H5: whether every 4 KiB page of host RAM [pa, pa+size) has been written
+ * (copied on write out of the zero page, or out of a not yet written
+ * hugetlb page); marking them. Outside host RAM nothing is tracked: false,
+ * and marking does nothing.
+ */
+bool s2mt_mm_written(const struct s2mt_mm *mm, uint64_t pa, uint64_t size);
+void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size);
+/* How many bytes from pa on have the written state of the page at pa
+ * (at most size). */
+uint64_t s2mt_mm_written_run(const struct s2mt_mm *mm, uint64_t pa,
+			     uint64_t size);
 void s2mt_mm_fini(struct s2mt_mm *mm);
 int s2mt_mm_register_notifier(struct s2mt_mm *mm,
 			      const struct s2mt_mm_notifier *n);

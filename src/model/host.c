@@ -767,10 +767,78 @@ int s2mt_mm_init(struct s2mt_mm *mm, struct s2mt_host *host)
 	return 0;
 }
 
+static bool ram_page(const struct s2mt_mm *mm, uint64_t pa, uint64_t *page)
+{
+	const struct s2mt_phys_region *r = s2mt_host_region(mm->host, pa);
+
+	if (!r || r->kind != S2MT_PHYS_RAM)
+		return false;
+	*page = (pa - S2MT_HOST_RAM_BASE) / SZ_4K;
+	return true;
+}
+
+static bool written_bit(const struct s2mt_mm *mm, uint64_t page)
+{
+	return page / 64 < mm->written_words &&
+		(mm->written[page / 64] >> (page % 64) & 1);
+}
+
+bool s2mt_mm_written(const struct s2mt_mm *mm, uint64_t pa, uint64_t size)
+{
+	uint64_t page;
+
+	if (!mm || !size || !ram_page(mm, pa, &page))
+		return false;
+	for (uint64_t i = 0; i < size / SZ_4K; i++)
+		if (!written_bit(mm, page + i))
+			return false;
+	return true;
+}
+
+uint64_t s2mt_mm_written_run(const struct s2mt_mm *mm, uint64_t pa,
+			     uint64_t size)
+{
+	uint64_t page, n;
+	bool first;
+
+	if (!mm || !ram_page(mm, pa, &page))
+		return size;
+	first = written_bit(mm, page);
+	for (n = 1; n < size / SZ_4K; n++)
+		if (written_bit(mm, page + n) != first)
+			break;
+	return n * SZ_4K;
+}
+
+void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size)
+{
+	uint64_t page, last;
+
+	if (!mm || !size || !ram_page(mm, pa, &page) ||
+	    !ram_page(mm, pa + size - 1, &last))
+		return;
+	if (!mm->written) {
+		const struct s2mt_phys_region *r =
+			s2mt_host_region(mm->host, S2MT_HOST_RAM_BASE);
+		size_t words = (size_t)((r->size / SZ_4K + 63) / 64);
+
+		mm->written = calloc(words, sizeof(uint64_t));
+		if (!mm->written)
+			s2mt_oom("the written-page bitmap",
+				 words * sizeof(uint64_t));
+		mm->written_words = words;
+	}
+	for (; page <= last; page++)
+		mm->written[page / 64] |= 1ull << (page % 64);
+}
+
 void s2mt_mm_fini(struct s2mt_mm *mm)
 {
 	if (!mm)
 		return;
+	free(mm->written);
+	mm->written = NULL;
+	mm->written_words = 0;
 	free(mm->vmas);
 	mm->vmas = NULL;
 	mm->nr_vmas = 0;

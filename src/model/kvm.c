@@ -1102,6 +1102,27 @@ static uint64_t vma_page_size(const struct s2mt_vma *vma, uint64_t hva)
 	return PAGE_SIZE;
 }
 
+/*
+ * H5: private anonymous or hugetlb memory that nobody has written is the
+ * shared zero page (or a hugetlb page not yet copied on write) to the
+ * host: a read or exec fault gets it read-only, and KVM maps it read-only
+ * at stage 2; the first write takes a permission fault that copies it.
+ * Real kernels show it on 6.1, 6.12 and 7.2 alike. The unit is the host
+ * page: 4 KiB, or the hugetlb page.
+ */
+static bool private_ram(const struct s2mt_vma *vma)
+{
+	return !(vma->flags & (S2MT_VM_SHARED | S2MT_VM_PFNMAP)) &&
+		vma->backing != S2MT_BACK_PFN;
+}
+
+static void host_page(const struct s2mt_vma *vma, uint64_t hva, uint64_t *pa,
+		      uint64_t *size)
+{
+	*size = vma_page_size(vma, hva);
+	*pa = vma->pa + ((hva & ~(*size - 1)) - vma->start);
+}
+
 /* transparent_hugepage_adjust() needs the host to map hva with a PMD
  * (get_user_mapping_size() >= PMD_SIZE): a THP can only back a 2 MiB-aligned
  * block the VMA covers, at a 2 MiB-congruent PA. */
@@ -1235,6 +1256,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	struct s2mt_policy_in in;
 	struct s2mt_leaf leaf;
 	uint64_t seq, size, map_ipa, map_hva, pa, dclean0, iinval0;
+	uint64_t page_pa, page_size;
+	bool zero;
 	bool fault_is_perm = false;
 	uint64_t fault_granule = 0;
 	int err;
@@ -1311,6 +1334,18 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT,
 			      out->policy.rule);
 
+	host_page(vma, out->hva, &page_pa, &page_size);
+	zero = private_ram(vma) && access != S2MT_ACCESS_WRITE &&
+		(out->policy.prot.perm & S2MT_PROT_W) &&
+		!s2mt_mm_written(vm->kvm->mm, page_pa, page_size);
+	if (zero) {
+		size_t n = strlen(out->reason);
+
+		out->policy.prot.perm &= (uint8_t)~S2MT_PROT_W;
+		snprintf(out->reason + n, sizeof(out->reason) - n,
+			 "; read-only: nothing wrote this private page yet "
+			 "(H5)");
+	}
 	size = fault_map_size(slot, vma, out->hva, &out->policy, fault_is_perm,
 			      fault_granule);
 	map_ipa = ipa & ~(size - 1);
@@ -1338,6 +1373,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		/* user_mem_abort(): a writable mapping marks the page dirty. */
 		if (out->policy.prot.perm & S2MT_PROT_W)
 			mark_dirty(slot, ipa);
+		if (access == S2MT_ACCESS_WRITE && private_ram(vma))
+			s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
 		out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 		return finish(vm, out, S2MT_FAULT_PERM_RELAXED, 0,
 			      out->policy.rule);
@@ -1351,6 +1388,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
 	if (out->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty(slot, ipa);
+	if (access == S2MT_ACCESS_WRITE && private_ram(vma))
+		s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
 	out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
 }
@@ -1466,7 +1505,8 @@ static uint64_t min64(uint64_t a, uint64_t b)
  * would resolve alike, all at once. Returns the pages done (0: none).
  */
 static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
-			    const struct s2mt_fault *f, unsigned kind)
+			    const struct s2mt_fault *f, unsigned kind,
+			    unsigned access)
 {
 	const struct s2mt_memslot *slot;
 	const struct s2mt_vma *vma;
@@ -1488,8 +1528,16 @@ static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
 	end = min64(end, ipa + (vma->end - f->hva));
 	if (from >= end)
 		return 0;
-	len = end - from;
 	hva = f->hva + PAGE_SIZE;
+	/* H5: the same written state, so the same permission. */
+	if (private_ram(vma) && access != S2MT_ACCESS_WRITE)
+		end = min64(end,
+			    from +
+				    s2mt_mm_written_run(
+					    vm->kvm->mm,
+					    vma->pa + (hva - vma->start),
+					    end - from));
+	len = end - from;
 	if (kind == RUN_GAP)
 		err = s2mt_pgt_map(&vm->pgt, from, len,
 				   vma->pa + (hva - vma->start), f->policy.prot,
@@ -1501,6 +1549,9 @@ static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
 		return 0; /* page by page finds the one that fails */
 	if (f->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty_range(slot, from, len);
+	if (access == S2MT_ACCESS_WRITE && private_ram(vma))
+		s2mt_mm_mark_written(vm->kvm->mm, vma->pa + (hva - vma->start),
+				     len);
 	vm->stats.faults += len / PAGE_SIZE;
 	if (kind == RUN_GAP)
 		vm->stats.mapped += len / PAGE_SIZE;
@@ -1572,7 +1623,7 @@ int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 		t->hits += n - 1;
 		if (sc.kind == RUN_GAP || sc.kind == RUN_RELAX) {
 			uint64_t done = batch_after(vm, p, min64(sc.next, end),
-						    &f, sc.kind);
+						    &f, sc.kind, access);
 
 			t->pages += done;
 			t->faults += done;

@@ -86,6 +86,15 @@ static const struct rule rules[] = {
 	  "map (6.9); /dev/mem maps non-RAM non-cacheable and refuses RAM; "
 	  "anonymous and hugetlb memory is RAM in the linear map." },
 
+	{ "H5", "Private memory nobody has written", "Linux",
+	  "mm/memory.c (do_anonymous_page, the zero page; hugetlb_no_page); "
+	  "seen on 6.1, 6.12 and 7.2 (tools/conformance)",
+	  "A read of private anonymous or hugetlb memory that neither the "
+	  "host nor the guest has written gets the shared zero page (or a "
+	  "hugetlb page not yet copied on write) read-only, so KVM maps it "
+	  "read-only at stage 2; the first write takes a permission fault "
+	  "that copies it and makes it writable." },
+
 	/* The KVM/arm64 fault path */
 	{ "K1", "Which PFNs are device", "6.8 / 6.17",
 	  "arch/arm64/kvm/mmu.c, user_mem_abort()",
