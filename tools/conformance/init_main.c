@@ -327,6 +327,31 @@ static void power_off(void)
 		pause();
 }
 
+/* The host MM state the THP-dependent leaves follow (known-differences.txt):
+ * the THP mode and whether the huge zero page is used. */
+static void log_mm_state(void)
+{
+	static const char *const files[] = {
+		"/sys/kernel/mm/transparent_hugepage/enabled",
+		"/sys/kernel/mm/transparent_hugepage/defrag",
+		"/sys/kernel/mm/transparent_hugepage/use_zero_page",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char buf[128] = "";
+		FILE *f = fopen(files[i], "r");
+
+		if (f) {
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = 0;
+			fclose(f);
+		}
+		buf[strcspn(buf, "\n")] = 0;
+		printf("S2MT-LOG mm %s: %s\n", files[i] + 15,
+		       f ? buf : "not readable");
+	}
+}
+
 int main(void)
 {
 	double t0 = now();
@@ -343,6 +368,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	uname(&u);
 	printf("S2MT-LOG kernel %s %s\n", u.release, u.machine);
+	log_mm_state();
 	/* Emergencies only on the console; the rest comes through kmsg. */
 	klogctl(8 /* SYSLOG_ACTION_CONSOLE_LEVEL */, NULL, 1);
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
