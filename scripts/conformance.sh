@@ -247,6 +247,7 @@ boot() { # label dir cpu qemu ko
 		[ -f "$m" ] && set -- "$@" "mods/$(basename "$m")=$m"
 	done
 	[ -f "$ko" ] && set -- "$@" "mods/90-s2mt_cmem.ko=$ko"
+	[ -x "$out/s2mt-probe" ] && set -- "$@" "s2mt-probe=$out/s2mt-probe"
 	"$mkcpio" "$out/$label.cpio" "$@"
 	machine=virt,virtualization=on,gic-version=3,iommu=smmuv3
 	case $cpu in
@@ -339,6 +340,52 @@ EOF
 wait
 t2=$(date +%s)
 
+# s2mt probe ran inside the boot (issue 12): its facts must be what the
+# boot is, and a scenario from its fragment with a memslot over the edu
+# BAR must give what the real kernel gave (acc-bar-read).
+s2mt=${CONF_S2MT:-build/normal/bin/s2mt}
+check_probe() { # label era preset: 0 or 1, saying why
+	label=$1 era=$2 preset=$3
+	p=$out/$label.probe.txt
+	tr -d '\r' <"$out/$label.log" | sed -n 's/^S2MT-PROBE //p' >"$p"
+	tr -d '\r' <"$out/$label.log" | sed -n 's/^S2MT-PROBE-SCN //p' \
+		>"$out/$label.probe.yaml"
+	if [ ! -s "$p" ]; then
+		echo "probe $label: no output"
+		return 1
+	fi
+	row=$("$s2mt" presets | awk -v p="$preset" '$1 == p')
+	fwb=$(echo "$row" | awk '{ print $5 }')
+	cap=0
+	[ "$era" = 6.17 ] && cap=$(echo "$row" | awk '{ print $9 }')
+	bad=
+	grep -q "capability 243 *$cap on a VM" "$p" ||
+		bad="$bad capability 243 is not $cap;"
+	grep -q "FEAT_S2FWB *$fwb " "$p" || bad="$bad FEAT_S2FWB is not $fwb;"
+	grep -q "vfio-pci .*: BAR0 1M" "$p" || bad="$bad no edu BAR0 1M;"
+	grep -q "^  FAIL" "$p" && bad="$bad a FAIL line;"
+	dev=$(sed -n 's/^  - name: //p' "$out/$label.probe.yaml" | head -1)
+	{
+		cat "$out/$label.probe.yaml"
+		printf 'vmm:\n  mmaps:\n    - {name: bar, kind: vfio-bar, device: %s, bar: 0}\n' "$dev"
+		printf '  memslots:\n    - {slot: 0, guest_phys_addr: 0x30000000, mmap: bar}\n'
+		printf 'guest:\n  accesses:\n    - {name: read, ipa: 0x30000000, s1: device-ngnre}\n'
+	} >"$out/$label.probe-run.yaml"
+	real=$(awk '$1 == "acc-bar-read" { print $2 }' "$out/$label.real.txt")
+	if "$s2mt" run "$out/$label.probe-run.yaml" >"$out/$label.probe-run.txt" 2>&1; then
+		model=ok
+	else
+		model="exit $?"
+	fi
+	[ "$model" = "$real" ] ||
+		bad="$bad the probe's scenario gives $model, the kernel $real;"
+	if [ -n "$bad" ]; then
+		echo "probe $label:$bad (see $p)"
+		return 1
+	fi
+	echo "probe $label: capability 243 = $cap, FEAT_S2FWB $fwb, edu BAR0 1M; its scenario runs as the kernel did ($real)"
+}
+
 passed=0 failed=0
 for l in $labels; do
 	label=${l%%:*} rest=${l#*:}
@@ -355,9 +402,11 @@ for l in $labels; do
 	fi
 	if "$conf" compare --era "$era" --preset "$preset" ${kernel:+--kernel "$kernel"} \
 		--real "$out/$label.real.txt" --known "$known" \
-		--label "$label" "$ops" >"$out/$label.table" 2>&1; then
+		--label "$label" "$ops" >"$out/$label.table" 2>&1 &&
+		check_probe "$label" "$era" "$preset" >>"$out/$label.table"; then
 		passed=$((passed + 1))
 	else
+		check_probe "$label" "$era" "$preset" >>"$out/$label.table" || true
 		failed=$((failed + 1))
 	fi
 	cat "$out/$label.table"

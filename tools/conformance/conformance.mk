@@ -35,17 +35,28 @@ $(CONF_INIT): $(CONF_INIT_SRCS) $(wildcard include/s2mt/*.h)
 	$(AARCH64_CC) -std=gnu11 $(WARN) -O2 -static -Iinclude -D_GNU_SOURCE \
 		-o $@ $(CONF_INIT_SRCS)
 
+# s2mt probe alone, static, run inside every boot (issue 12).
+CONF_PROBE := $(CONF_DIR)/s2mt-probe
+CONF_PROBE_SRCS := tools/conformance/probe_main.c tools/s2mt/probe.c \
+	src/model/kernel.c src/core/policy.c src/core/fmt.c src/core/x86.c \
+	src/core/attr.c
+$(CONF_PROBE): $(CONF_PROBE_SRCS) $(wildcard include/s2mt/*.h) tools/s2mt/probe.h
+	@scripts/ensure-deps.sh $(DEPS_CONFORMANCE_INIT)
+	@mkdir -p $(dir $@)
+	$(AARCH64_CC) -std=gnu11 $(WARN) -O2 -static -Iinclude -Itools/s2mt \
+		-D_GNU_SOURCE -o $@ $(CONF_PROBE_SRCS)
+
 $(CONF_MKCPIO): tools/conformance/mkcpio.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $<
 
-conformance-init: $(CONF_INIT) $(CONF_MKCPIO)
+conformance-init: $(CONF_INIT) $(CONF_MKCPIO) $(CONF_PROBE)
 
 deps-conformance:
 	@scripts/ensure-deps.sh $(DEPS_BUILD) $(DEPS_CONFORMANCE_INIT) \
 		$(DEPS_CONFORMANCE_RUN)
 
 # $(CONF_BIN) is built by the top-level Makefile's rules ($(CONFORMANCE)).
-conformance: conformance-init $(CONF_BIN)
+conformance: conformance-init $(CONF_BIN) $(S2MT)
 	@scripts/ensure-deps.sh $(DEPS_CONFORMANCE_RUN)
-	CONF_BIN=$(CONF_BIN) scripts/conformance.sh
+	CONF_BIN=$(CONF_BIN) CONF_S2MT=$(S2MT) scripts/conformance.sh

@@ -22,13 +22,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
+
+#include <linux/vfio.h>
 #include <unistd.h>
 
 #include <s2mt/model.h>
 
 #include "cli.h"
 #include "probe.h"
-#include "scenario.h"
 
 #define KVMIO 0xAE
 #define PROBE_KVM_GET_API_VERSION _IO(KVMIO, 0x00)
@@ -86,6 +87,65 @@ static void read_bars(const char *root, const char *dev, struct probe_pci *p)
 	}
 }
 
+/*
+ * VFIO's own view of the BARs, where this process may open the device's
+ * group (root, and the group not held by another process); else why not.
+ */
+static void vfio_regions(const char *root, struct probe_pci *p)
+{
+	char path[600], link[300], *group;
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int container = -1, grp = -1, dev = -1;
+	ssize_t n;
+
+	if (root[0]) {
+		snprintf(p->regions_why, sizeof(p->regions_why),
+			 "not read under --root");
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 p->bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0) {
+		snprintf(p->regions_why, sizeof(p->regions_why),
+			 "no IOMMU group");
+		return;
+	}
+	link[n] = 0;
+	group = strrchr(link, '/');
+	snprintf(path, sizeof(path), "/dev/vfio/%s", group ? group + 1 : link);
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	grp = open(path, O_RDWR | O_CLOEXEC);
+	if (container < 0 || grp < 0 ||
+	    ioctl(grp, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE) ||
+	    ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ||
+	    (dev = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, p->bdf)) < 0) {
+		snprintf(p->regions_why, sizeof(p->regions_why),
+			 "VFIO region info not permitted here (%s: %s)", path,
+			 strerror(errno));
+	} else {
+		for (unsigned i = 0; i < 6; i++) {
+			struct vfio_region_info ri = { .argsz = sizeof(ri),
+						       .index = i };
+
+			if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri))
+				continue;
+			p->region_size[i] = ri.size;
+			p->region_mmap[i] =
+				ri.flags & VFIO_REGION_INFO_FLAG_MMAP;
+		}
+		p->regions_known = true;
+	}
+	if (dev >= 0)
+		close(dev);
+	if (grp >= 0)
+		close(grp);
+	if (container >= 0)
+		close(container);
+}
+
 void probe_pci(const char *root, struct probe_facts *f)
 {
 	static const char *const drivers[] = { "vfio-pci",
@@ -114,6 +174,7 @@ void probe_pci(const char *root, struct probe_facts *f)
 			snprintf(p->driver, sizeof(p->driver), "%s",
 				 drivers[d]);
 			read_bars(root, e->d_name, p);
+			vfio_regions(root, p);
 			f->nr_pci++;
 		}
 		closedir(dir);
@@ -369,9 +430,22 @@ static void fact(const char *level, const char *what, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* "1M", "64K", "16G" for exact binary multiples, else bytes: the probe
+ * also runs alone (s2mt-probe, in the conformance boots), without the
+ * scenario code. */
 static const char *size_text(uint64_t v, char *buf, size_t len)
 {
-	sc_format_size(v, buf, len);
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
 	return buf;
 }
 
@@ -420,7 +494,10 @@ static int checklist(const struct probe_facts *f)
 			     "%ld on a VM (%s); %s on /dev/kvm (C1)",
 			     f->cap243_vm,
 			     f->cap243_vm == 1 ? "cacheable PFNMAP allowed"
-					       : "cacheable PFNMAP refused",
+				     : f->kernel_has_243
+				     ? "cacheable PFNMAP refused"
+				     : "unknown to this kernel: 6.17 brought "
+				       "it",
 			     sys);
 		else
 			fact("WARN", "capability 243",
@@ -456,6 +533,28 @@ static int checklist(const struct probe_facts *f)
 								  : "");
 		fact("NOTE", f->pci[i].driver, "%s: %s", f->pci[i].bdf,
 		     n ? bars : "no memory BARs");
+		if (f->pci[i].regions_known) {
+			n = 0;
+			bars[0] = 0;
+			for (unsigned b = 0; b < 6; b++)
+				if (f->pci[i].region_size[b])
+					n += (size_t)snprintf(
+						bars + n, sizeof(bars) - n,
+						"%sregion %u %s%s",
+						n ? ", " : "", b,
+						size_text(
+							f->pci[i]
+								.region_size[b],
+							s, sizeof(s)),
+						f->pci[i].region_mmap[b]
+							? " mmap"
+							: "");
+			fact("NOTE", "VFIO regions", "%s: %s", f->pci[i].bdf,
+			     n ? bars : "none");
+		} else {
+			fact("NOTE", "VFIO regions", "%s: %s", f->pci[i].bdf,
+			     f->pci[i].regions_why);
+		}
 	}
 	if (!f->nr_pci)
 		fact("NOTE", "vfio devices",

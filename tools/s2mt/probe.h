@@ -16,6 +16,12 @@ struct probe_pci {
 	char driver[32];
 	uint64_t bar_size[6]; /* 0: no memory BAR */
 	bool prefetchable[6];
+	/* VFIO_DEVICE_GET_REGION_INFO where the group could be opened, else
+	 * why not */
+	bool regions_known;
+	uint64_t region_size[6];
+	bool region_mmap[6];
+	char regions_why[800];
 };
 
 struct probe_huge {
