@@ -34,64 +34,29 @@ fi
 log() { echo "fetch-kernel: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
 
-# host_sources: "URI SUITE" pairs of this machine's Debian sources.
+# shellcheck source=scripts/apt-sources.sh
 . "$here/apt-sources.sh"
 
-sources=$(host_sources)
-# The main archive: the URI that serves a plain codename (no "-" suffix);
-# the security archive: the URI that serves CODENAME-security.
-main_uri=$(echo "$sources" | awk '$2 !~ /-/ { print $1; exit }')
-sec_uri=$(echo "$sources" | awk '$2 ~ /-security$/ { print $1; exit }')
+main_uri=$(main_archive)
+sec_uri=$(security_archive)
 if [ -z "$main_uri" ]; then
 	log "no Debian archive in this machine's apt sources"
 	exit 1
 fi
 
-key=/usr/share/keyrings/debian-archive-keyring.gpg
 apt=$top/apt
-mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/etc/parts"
-: >"$apt/status"
+apt_state_init "$apt" arm64
 {
 	if [ -n "$suite" ]; then
-		echo "deb [arch=arm64 signed-by=$key] $main_uri $suite main"
+		echo "deb [arch=arm64 signed-by=$apt_keyring] $main_uri $suite main"
 	else
-		echo "deb [arch=arm64 signed-by=$key] $main_uri bookworm main"
+		echo "deb [arch=arm64 signed-by=$apt_keyring] $main_uri bookworm main"
 		if [ -n "$sec_uri" ]; then
-			echo "deb [arch=arm64 signed-by=$key] $sec_uri bookworm-security main"
+			echo "deb [arch=arm64 signed-by=$apt_keyring] $sec_uri bookworm-security main"
 		fi
 	fi
 } >"$apt/etc/sources.list"
-cat >"$apt/apt.conf" <<EOF
-Dir::State "$apt";
-Dir::State::Lists "$apt/lists";
-Dir::State::status "$apt/status";
-Dir::Cache "$apt";
-Dir::Cache::Archives "$apt/archives";
-Dir::Etc::SourceList "$apt/etc/sources.list";
-Dir::Etc::SourceParts "$apt/etc/parts";
-Dir::Etc::Preferences "$apt/etc/preferences";
-Dir::Etc::PreferencesParts "$apt/etc/parts";
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-Debug::NoLocking "true";
-EOF
-export APT_CONFIG="$apt/apt.conf"
-
-# A passing network fault should not fail a CI run: try three times.
-retry() {
-	for attempt in 1 2 3; do
-		"$@" && return 0
-		log "$name: attempt $attempt failed: $*"
-		sleep $((attempt * 5))
-	done
-	return 1
-}
-
-log "$name: apt-get update (private state)"
-retry apt-get -q -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= update >"$apt/update.log" 2>&1 || {
-	cat "$apt/update.log" >&2
-	exit 1
-}
+apt_update "${suite:-bookworm}" arm64 || exit 1
 
 # The meta-package depends on the versioned image package; on newer suites
 # that one is split and depends on linux-binary-* (vmlinuz) and
@@ -109,11 +74,7 @@ pkgs="$img $(depends "$img" '^linux-(binary|modules)-' | tr '\n' ' ')"
 
 debs=
 for p in $pkgs; do
-	log "$name: downloading $p"
-	(cd "$apt/archives" && retry apt-get -q download "$p" >"$apt/download.log" 2>&1) || {
-		cat "$apt/download.log" >&2
-		exit 1
-	}
+	apt_download "$p" || exit 1
 	for d in "$apt/archives/${p}_"*_arm64.deb; do :; done
 	debs="$debs $d"
 done

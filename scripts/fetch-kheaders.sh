@@ -46,20 +46,18 @@ log() { echo "fetch-kheaders: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/apt-sources.sh
 . "$here/apt-sources.sh"
-main_uri=$(host_sources | awk '$2 !~ /-/ { print $1; exit }')
-sec_uri=$(host_sources | awk '$2 ~ /-security$/ { print $1; exit }')
+main_uri=$(main_archive)
+sec_uri=$(security_archive)
 if [ -z "$main_uri" ]; then
 	log "no Debian archive in this machine's apt sources"
 	exit 1
 fi
 
 rm -rf "$top"
-key=/usr/share/keyrings/debian-archive-keyring.gpg
 apt=$top/apt
-mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/etc/parts"
-: >"$apt/status"
+apt_state_init "$apt" amd64 arm64
 {
-	src="deb [arch=amd64,arm64 signed-by=$key]"
+	src="deb [arch=amd64,arm64 signed-by=$apt_keyring]"
 	if [ "$suite" = bookworm ]; then
 		echo "$src $main_uri bookworm main"
 		echo "$src $main_uri bookworm-backports main"
@@ -68,37 +66,7 @@ mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/etc/parts"
 		echo "$src $main_uri $suite main"
 	fi
 } >"$apt/etc/sources.list"
-cat >"$apt/apt.conf" <<EOF
-Dir::State "$apt";
-Dir::State::Lists "$apt/lists";
-Dir::State::status "$apt/status";
-Dir::Cache "$apt";
-Dir::Cache::Archives "$apt/archives";
-Dir::Etc::SourceList "$apt/etc/sources.list";
-Dir::Etc::SourceParts "$apt/etc/parts";
-Dir::Etc::Preferences "$apt/etc/preferences";
-Dir::Etc::PreferencesParts "$apt/etc/parts";
-APT::Architecture "amd64";
-APT::Architectures { "amd64"; "arm64"; };
-Debug::NoLocking "true";
-EOF
-export APT_CONFIG="$apt/apt.conf"
-
-retry() {
-	for attempt in 1 2 3; do
-		"$@" && return 0
-		log "$ver: attempt $attempt failed: $*"
-		sleep $((attempt * 5))
-	done
-	return 1
-}
-
-log "$ver: apt-get update (private state)"
-retry apt-get -q -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-	update >"$apt/update.log" 2>&1 || {
-	cat "$apt/update.log" >&2
-	exit 1
-}
+apt_update "$suite" arm64 || exit 1
 # The kbuild tools' package is linux-kbuild-VERSION on newer kernels and
 # linux-kbuild-MAJOR.MINOR on 6.1: the headers package names it.
 kbuild=$(apt-cache depends "linux-headers-$ver-cloud-arm64:arm64" 2>/dev/null |
@@ -108,12 +76,7 @@ pkgs="linux-headers-$ver-cloud-arm64:arm64 linux-headers-$ver-common
 # The suite's own libc, for the kbuild tools built against it.
 [ "$suite" = bookworm ] || pkgs="$pkgs libc6:amd64"
 for p in $pkgs; do
-	log "$ver: downloading $p"
-	(cd "$apt/archives" && retry apt-get -q download "$p" \
-		>"$apt/download.log" 2>&1) || {
-		cat "$apt/download.log" >&2
-		exit 1
-	}
+	apt_download "$p" || exit 1
 done
 mkdir -p "$top/root" "$top/libc"
 for d in "$apt/archives"/*.deb; do

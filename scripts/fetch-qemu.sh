@@ -71,74 +71,25 @@ fi
 for tool in apt-get dpkg-deb; do
 	command -v $tool >/dev/null || die "$tool not found (a Debian system is needed)"
 done
-key=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -r "$key" ] || die "$key missing: install debian-archive-keyring"
 
 here=$(cd "$(dirname "$0")" && pwd)
-# host_sources: "URI SUITE" pairs of this machine's Debian sources.
+# shellcheck source=scripts/apt-sources.sh
 . "$here/apt-sources.sh"
-main_uri=$(host_sources | awk '$2 !~ /-/ { print $1; exit }')
+[ -r "$apt_keyring" ] || die "$apt_keyring missing: install debian-archive-keyring"
+main_uri=$(main_archive)
 [ -n "$main_uri" ] || die "no Debian archive in this machine's apt sources"
 arch=$(dpkg --print-architecture)
 
 rm -f "$top/complete"
 apt=$top/apt
-rm -rf "$apt"
-mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/etc/parts"
-: >"$apt/status"
-echo "deb [arch=$arch signed-by=$key] $main_uri $suite main" \
+apt_state_init "$apt" "$arch"
+echo "deb [arch=$arch signed-by=$apt_keyring] $main_uri $suite main" \
 	>"$apt/etc/sources.list"
-cat >"$apt/apt.conf" <<EOF
-Dir::State "$apt";
-Dir::State::Lists "$apt/lists";
-Dir::State::status "$apt/status";
-Dir::Cache "$apt";
-Dir::Cache::Archives "$apt/archives";
-Dir::Etc::SourceList "$apt/etc/sources.list";
-Dir::Etc::SourceParts "$apt/etc/parts";
-Dir::Etc::Preferences "$apt/etc/preferences";
-Dir::Etc::PreferencesParts "$apt/etc/parts";
-APT::Architecture "$arch";
-APT::Architectures { "$arch"; };
-Debug::NoLocking "true";
-EOF
-export APT_CONFIG="$apt/apt.conf"
-
-# A passing network fault should not fail a CI run: try three times.
-retry() {
-	for attempt in 1 2 3; do
-		"$@" && return 0
-		log "attempt $attempt failed: $*"
-		[ $attempt -lt 3 ] && sleep $((attempt * 5))
-	done
-	return 1
-}
-
-# apt-get update exits 0 when an index could not be fetched (a warning):
-# it succeeded only when the suite's package index is there.
-update() {
-	apt-get -q -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-		update >"$apt/update.log" 2>&1 || return 1
-	for f in "$apt/lists/"*"_dists_${suite}_main_binary-${arch}_Packages"*; do
-		[ -f "$f" ] && return 0
-	done
-	return 1
-}
-log "$suite: apt-get update (private state in $apt)"
-retry update || {
-	cat "$apt/update.log" >&2
-	die "apt-get update got no package index of $main_uri $suite (network or proxy?)"
-}
+apt_update "$suite" "$arch" || die "no QEMU $want without the index of $suite"
 
 debs=
 for p in $pkgs; do
-	log "$suite: downloading $p"
-	(cd "$apt/archives" && retry apt-get -q -o Dir::Cache::pkgcache= \
-		-o Dir::Cache::srcpkgcache= download "$p") \
-		>"$apt/download.log" 2>&1 || {
-		cat "$apt/download.log" >&2
-		die "apt-get download $p from $suite failed"
-	}
+	apt_download "$p" || die "no $p from $suite"
 	d=
 	for f in "$apt/archives/${p}_"*.deb; do
 		[ -f "$f" ] && d=$f
