@@ -392,6 +392,11 @@ for l in $labels; do
 	era=${rest%%:*} preset=${rest#*:}
 	log=$out/$label.log
 	kernel=$(tr -d '\r' <"$log" | sed -n 's/^S2MT-LOG kernel \([^ ]*\).*/\1/p')
+	# H6: the boot's THP mode ([always] madvise never) and huge zero page.
+	thp=$(tr -d '\r' <"$log" |
+		sed -n 's/^S2MT-LOG mm transparent_hugepage\/enabled:.*\[\([a-z]*\)\].*/\1/p')
+	zero=$(tr -d '\r' <"$log" |
+		sed -n 's/^S2MT-LOG mm transparent_hugepage\/use_zero_page: \([01]\)$/\1/p')
 	echo
 	if ! tr -d '\r' <"$log" | grep -q '^S2MT-CONF-DONE'; then
 		echo "conformance $label: the script did not finish; the console's end:"
@@ -401,6 +406,7 @@ for l in $labels; do
 		continue
 	fi
 	if "$conf" compare --era "$era" --preset "$preset" ${kernel:+--kernel "$kernel"} \
+		${thp:+--thp "$thp"} ${zero:+--thp-zero-page "$zero"} \
 		--real "$out/$label.real.txt" --known "$known" \
 		--label "$label" "$ops" >"$out/$label.table" 2>&1 &&
 		check_probe "$label" "$era" "$preset" >>"$out/$label.table"; then

@@ -61,6 +61,13 @@ static const struct oracle {
 	  6,
 	  14,
 	  { { 6, 12, 16 }, { 6, 13, 4 } } },
+	{ S2MT_KF_THP_ANON_ALIGN, "thp-anon-align", 6, 7, { { 0 } } },
+	{ S2MT_KF_THP_ALIGN_PMD_LEN,
+	  "thp-align-pmd-len",
+	  6,
+	  12,
+	  { { 6, 11, 7 } } },
+	{ S2MT_KF_THP_ZERO_WP_ALLOC, "thp-zero-wp-alloc", 6, 13, { { 0 } } },
 };
 #define NR_ORACLE (sizeof(oracle) / sizeof(oracle[0]))
 
@@ -304,8 +311,8 @@ static void test_feature_table(void **state)
 			       "%s stable %u.%u: %u", o->name,
 			       o->stable[j].major, o->stable[j].minor, patch);
 		}
-		expect(!s2mt_kernel_feature_stable(o->f, 6, 11, NULL),
-		       "%s: no 6.11.y point", o->name);
+		expect(!s2mt_kernel_feature_stable(o->f, 6, 10, NULL),
+		       "%s: no 6.10.y point", o->name);
 	}
 	/* Dependencies (docs/kernels.md). */
 	expect(s2mt_kernel_feature_requires(S2MT_KF_CACHEABLE_PFNMAP) ==
@@ -480,13 +487,15 @@ static void test_backports(void **state)
 		"unknown backport \"foo\": the model knows mte-shared, "
 		"user-memory2, normal-nc, nvgrace-gpu, ipa-52-lpa2, "
 		"anon-mte-fix, hugetlb-mte, cacheable-pfnmap, "
-		"nvgrace-no-resmem");
+		"nvgrace-no-resmem, thp-anon-align, thp-align-pmd-len, "
+		"thp-zero-wp-alloc");
 	expect_backport_refused(
 		"6.12", NULL, "Cacheable-PFNMAP",
 		"unknown backport \"Cacheable-PFNMAP\": the model knows "
 		"mte-shared, user-memory2, normal-nc, nvgrace-gpu, "
 		"ipa-52-lpa2, anon-mte-fix, hugetlb-mte, cacheable-pfnmap, "
-		"nvgrace-no-resmem");
+		"nvgrace-no-resmem, thp-anon-align, thp-align-pmd-len, "
+		"thp-zero-wp-alloc");
 	expect_backport_refused(
 		"6.12", NULL, "normal-nc",
 		"normal-nc is already in kernel 6.12 (since Linux 6.9), so it "

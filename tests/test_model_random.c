@@ -200,6 +200,10 @@ struct world {
 		size_t nr_wp;
 	} slot[NR_VMS][NR_IDS];
 	int nic, gpu0, gpu1;
+	/* H6 reference: the host's mapping of each 2 MiB of host RAM under
+	 * THP memory (enum thp_ref), kept here from the rule's words. */
+	uint8_t thp[RAM_SIZE / (2ull << 20)];
+	uint64_t zero_block[NR_VMS]; /* IPA of a read-only 2 MiB block seen */
 	struct s2mt_hazard *hz;
 	size_t nr_hz, hz_cap;
 	struct lv leaves[NR_VMS];
@@ -215,7 +219,7 @@ struct world {
 			slot_noop;
 		unsigned long fault[8], quirk_skips, logging_steps, wp_blocks;
 		unsigned long leaves_l[4], z1_seen, z5_seen, z6_seen;
-		unsigned long dirty_gets, queries;
+		unsigned long dirty_gets, queries, thp_retries;
 		size_t max_leaves;
 	} st;
 };
@@ -364,6 +368,53 @@ static bool k4_quirk(const struct world *w, const struct sslot *s, uint64_t hva)
 	return false;
 }
 
+/* ------------------------------------------------------------------ */
+/* H6: transparent huge pages (reference)                              */
+/* ------------------------------------------------------------------ */
+
+enum thp_ref { THP_NONE, THP_ZERO_PAGE, THP_FOLIO, THP_PTES };
+
+/* Whether the host can map the 2 MiB at hva with a PMD: THP memory (the
+ * host's mode is the default madvise, so only the VMM's MADV_HUGEPAGE
+ * memory; private), the whole block in the VMA, at a 2 MiB-aligned PA. */
+static uint8_t *thp_ref_block(struct world *w, const struct s2mt_vma *v,
+			      uint64_t hva)
+{
+	uint64_t down = hva & ~(SZ_2M - 1), pa;
+
+	if (v->backing != S2MT_BACK_THP || (v->flags & S2MT_VM_SHARED) ||
+	    down < v->start || down + SZ_2M > v->end)
+		return NULL;
+	pa = v->pa + (down - v->start);
+	if (pa % SZ_2M || !pa_is_ram(w, pa))
+		return NULL;
+	return &w->thp[(pa - S2MT_HOST_RAM_BASE) / SZ_2M];
+}
+
+/*
+ * The host's fault for KVM's get_user_pages: a read of an untouched block
+ * maps the huge zero page, a write a new THP; a write to the huge zero
+ * page replaces it (a THP from 6.13, 4 KiB pages before) and notifies,
+ * so the fault is retried. Returns whether it notified.
+ */
+static bool thp_ref_fault(struct world *w, const struct s2mt_vma *v,
+			  uint64_t hva, bool write)
+{
+	uint8_t *b = thp_ref_block(w, v, hva);
+
+	if (!b)
+		return false;
+	if (*b == THP_NONE) {
+		*b = write ? THP_FOLIO : THP_ZERO_PAGE;
+		return false;
+	}
+	if (*b == THP_ZERO_PAGE && write) {
+		*b = w->era == S2MT_ERA_6_17 ? THP_FOLIO : THP_PTES;
+		return true;
+	}
+	return false;
+}
+
 /* SPEC K4: the leaf size of a translation fault at hva. */
 static uint64_t k4_size(const struct world *w, const struct sslot *s,
 			const struct s2mt_vma *v, uint64_t hva, bool noncached)
@@ -393,15 +444,14 @@ static uint64_t k4_size(const struct world *w, const struct sslot *s,
 		return SZ_4K; /* force_pte: no THP upgrade either */
 	if (size == SZ_4K && !noncached && v->backing == S2MT_BACK_THP) {
 		/* THP can back the page only if the VMA covers the aligned
-		 * 2 MiB with a congruent PA (a huge PMD in the host). */
-		uint64_t down = hva & ~(SZ_2M - 1);
+		 * 2 MiB with a congruent PA and the host maps it with a PMD
+		 * (the huge zero page or a THP; H6). */
+		uint8_t *b = thp_ref_block((struct world *)w, v, hva);
 
-		if (down >= v->start && down + SZ_2M <= v->end &&
-		    (hva & (SZ_2M - 1)) == (pa & (SZ_2M - 1)) &&
+		if (b && (*b == THP_ZERO_PAGE || *b == THP_FOLIO) &&
 		    slot_fits(s, hva, SZ_2M))
 			size = SZ_2M;
 	}
-	(void)w;
 	return size;
 }
 
@@ -1965,7 +2015,12 @@ static void op_fault(struct world *w, unsigned vi)
 	uint8_t ma = 0;
 
 	r = (unsigned)rnd_below(100);
-	if (id >= 0 && r < 80) {
+	if (w->zero_block[vi] && chance(15)) {
+		/* H6: write into a block the huge zero page may still map. */
+		ipa = w->zero_block[vi] + rnd_below(SZ_2M / SZ_4K) * SZ_4K;
+		access = S2MT_ACCESS_WRITE;
+		w->zero_block[vi] = 0;
+	} else if (id >= 0 && r < 80) {
 		s = &w->slot[vi][id];
 		if (chance(30)) /* block-aligned places */
 			ipa = s->gpa +
@@ -2029,6 +2084,11 @@ static void op_fault(struct world *w, unsigned vi)
 	} else if (vm->mte && !uncached && !(v->flags & S2MT_VM_MTE_ALLOWED)) {
 		ok = OK_MASK(S2MT_FAULT_EFAULT);
 		want_rc = -S2MT_EFAULT;
+	} else if (thp_ref_fault(w, v, hva, access == S2MT_ACCESS_WRITE)) {
+		/* H6: the huge zero page replaced under KVM (K8). */
+		ok = OK_MASK(S2MT_FAULT_RETRY);
+		want_rc = -S2MT_EAGAIN;
+		w->st.thp_retries++;
 	} else {
 		ok = had_leaf ? OK_MASK(S2MT_FAULT_MAPPED) |
 				OK_MASK(S2MT_FAULT_PERM_RELAXED)
@@ -2081,6 +2141,8 @@ static void op_fault(struct world *w, unsigned vi)
 		       acc_name[access], ipa);
 		expect(after.memattr == ma,
 		       "new leaf MemAttr %#x, K2 gives %#x", after.memattr, ma);
+		if (after.size == SZ_2M && !(after.s2ap & 2))
+			w->zero_block[vi] = after.ipa;
 		if (!had_leaf) {
 			uint64_t want_size = k4_size(w, s, v, hva, uncached);
 
@@ -2182,11 +2244,13 @@ static void run_config(unsigned era, const char *preset)
 	print_message("  %-22s leaf-steps L1 %lu L2 %lu L3 %lu (max %zu "
 		      "leaves); logging slot-steps %lu, blocks kept when "
 		      "logging started %lu, dirty gets %lu; steps with Z1 %lu "
-		      "Z5 %lu Z6 %lu; queries %lu\n",
+		      "Z5 %lu Z6 %lu; queries %lu; huge zero pages replaced "
+		      "%lu\n",
 		      "", w->st.leaves_l[1], w->st.leaves_l[2],
 		      w->st.leaves_l[3], w->st.max_leaves, w->st.logging_steps,
 		      w->st.wp_blocks, w->st.dirty_gets, w->st.z1_seen,
-		      w->st.z5_seen, w->st.z6_seen, w->st.queries);
+		      w->st.z5_seen, w->st.z6_seen, w->st.queries,
+		      w->st.thp_retries);
 
 	/* The configurations must reach what the test is about. */
 	if (ops >= DEFAULT_OPS) {
@@ -2201,6 +2265,8 @@ static void run_config(unsigned era, const char *preset)
 		       "coverage: no refused mmap/munmap/mprotect");
 		expect(w->st.logging_steps && w->st.dirty_gets,
 		       "coverage: no dirty logging");
+		expect(w->st.thp_retries,
+		       "coverage: no write to a huge zero page (H6)");
 		expect(w->st.fault[S2MT_FAULT_MAPPED] &&
 			       w->st.fault[S2MT_FAULT_RETRY],
 		       "coverage: no mapped or no retried fault");

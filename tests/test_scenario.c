@@ -1438,7 +1438,8 @@ static const struct bad_case {
 	  "kernel-unknown-backport.yaml:4:15: kernel.backports[0]: unknown "
 	  "backport \"fast-pfnmap\": the model knows mte-shared, user-memory2, "
 	  "normal-nc, nvgrace-gpu, ipa-52-lpa2, anon-mte-fix, hugetlb-mte, "
-	  "cacheable-pfnmap, nvgrace-no-resmem" },
+	  "cacheable-pfnmap, nvgrace-no-resmem, thp-anon-align, "
+	  "thp-align-pmd-len, thp-zero-wp-alloc" },
 	{ "kernel-unknown-key.yaml",
 	  "kernel-unknown-key.yaml:2:39: kernel: unknown key 'flavour' "
 	  "(allowed: version, backports)" },
@@ -1488,6 +1489,12 @@ static const struct bad_case {
 	{ "x86-with-preset.yaml",
 	  "x86-with-preset.yaml:3:3: host: an x86 host (arch: x86-amd) takes "
 	  "no 'preset': it has none of the Arm features" },
+	{ "host-thp-mode.yaml",
+	  "host-thp-mode.yaml:3:8: host.thp: unknown THP mode 'alwayz'; did "
+	  "you mean 'always'? (allowed: never, madvise, always)" },
+	{ "host-thp-zero-page.yaml",
+	  "host-thp-zero-page.yaml:3:18: host.thp_zero_page: expected a bool "
+	  "(true/false, yes/no, on/off), got '2'" },
 	{ "x86-knob-on-arm.yaml",
 	  "x86-knob-on-arm.yaml:3:3: host.noncoherent_dma: only an x86 host "
 	  "has it (arch: x86-intel or x86-amd)" },

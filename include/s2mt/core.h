@@ -13,7 +13,7 @@
 #define S2MT_VERSION_MAJOR 0
 #define S2MT_VERSION_MINOR 11
 #define S2MT_VERSION_PATCH 0
-#define S2MT_VERSION "0.11.0"
+#define S2MT_VERSION "0.12.0"
 
 #include <stdbool.h>
 #include <stddef.h>

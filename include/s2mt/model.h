@@ -129,6 +129,16 @@ enum s2mt_kfeature {
 	/* 6.14 (stable 6.12.16, 6.13.4): nvgrace-gpu drives parts without the
 	 * uncached resmem carve-out (Grace Blackwell; H4) */
 	S2MT_KF_NVGRACE_NO_RESMEM,
+	/* 6.7: a private anonymous mmap without a hint is placed on a 2 MiB
+	 * boundary when it is 2 MiB or longer (CONFIG_TRANSPARENT_HUGEPAGE,
+	 * whatever the THP mode; H6) */
+	S2MT_KF_THP_ANON_ALIGN,
+	/* 6.12 (stable 6.11.7): only when its length is a multiple of
+	 * 2 MiB (H6) */
+	S2MT_KF_THP_ALIGN_PMD_LEN,
+	/* 6.13: a write to the huge zero page allocates a THP instead of
+	 * splitting the PMD into 4 KiB pages (H6) */
+	S2MT_KF_THP_ZERO_WP_ALLOC,
 	S2MT_KF_COUNT_,
 };
 #define S2MT_KF_BIT(f) (1u << (f))
@@ -275,6 +285,10 @@ struct s2mt_host {
 	unsigned era; /* enum s2mt_era: s2mt_kernel_era(&kernel) */
 	unsigned design; /* enum s2mt_design: which uAPI the kernel has */
 	struct s2mt_host_caps caps;
+	/* H6: /sys/kernel/mm/transparent_hugepage/{enabled,use_zero_page}
+	 * (s2mt_host_init: madvise and 1, the kernel's defaults). */
+	unsigned thp; /* enum s2mt_thp_mode */
+	bool thp_zero_page;
 	unsigned pa_bits; /* 48: the model's physical map */
 	unsigned ipa_limit; /* KVM_CAP_ARM_VM_IPA_SIZE: the preset's PARange,
 			       capped at 48, or at 52 with FEAT_LPA2 when the
@@ -378,9 +392,23 @@ int s2mt_host_find_device(const struct s2mt_host *host, const char *name);
 /* The VMM's address space                                             */
 /* ------------------------------------------------------------------ */
 
+/* H6: the THP mode (/sys/kernel/mm/transparent_hugepage/enabled). */
+enum s2mt_thp_mode {
+	S2MT_THP_NEVER,
+	S2MT_THP_MADVISE, /* only where the VMM asked (MADV_HUGEPAGE) */
+	S2MT_THP_ALWAYS, /* every private anonymous mapping */
+};
+const char *s2mt_thp_mode_name(unsigned mode); /* "always", ...; "?" */
+int s2mt_thp_mode_parse(const char *name); /* the mode, or -EINVAL */
+
 enum s2mt_backing {
-	S2MT_BACK_ANON, /* 4 KiB pages */
-	S2MT_BACK_THP, /* anonymous, backed by 2 MiB transparent huge pages */
+	/* anonymous memory as mmap gives it: 4 KiB pages, or THP when the
+	 * host's mode is always (H6) */
+	S2MT_BACK_ANON,
+	/* anonymous memory the VMM aligned to 2 MiB and madvise()d
+	 * MADV_HUGEPAGE, as QEMU does for guest RAM: THP unless the host's
+	 * mode is never (H6) */
+	S2MT_BACK_THP,
 	S2MT_BACK_HUGETLB_2M,
 	S2MT_BACK_HUGETLB_1G,
 	S2MT_BACK_PFN, /* raw PFNs (VM_PFNMAP) */
@@ -443,6 +471,10 @@ struct s2mt_mm {
 	 * 4 KiB page from S2MT_HOST_RAM_BASE, allocated on first use). */
 	uint64_t *written;
 	size_t written_words;
+	/* H6: how the host maps each 2 MiB of host RAM under a THP-eligible
+	 * VMA (enum s2mt_thp_state, one byte each, allocated on first use). */
+	uint8_t *thp_state;
+	size_t thp_regions;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };
@@ -460,6 +492,35 @@ void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size);
  * (at most size). */
 uint64_t s2mt_mm_written_run(const struct s2mt_mm *mm, uint64_t pa,
 			     uint64_t size);
+/*
+ * H6: transparent huge pages. A VMA is THP-eligible when it is private
+ * anonymous memory and the host's mode allows it (always; or madvise and
+ * S2MT_BACK_THP). Its 2 MiB blocks that lie wholly in the VMA at a
+ * 2 MiB-congruent PA are PMD-mapped by the host: a read of a block nobody
+ * wrote maps the huge zero page (with thp_zero_page; else a THP), a write
+ * allocates a THP; a write to the huge zero page allocates one from 6.13
+ * (S2MT_KF_THP_ZERO_WP_ALLOC) and splits the PMD into 4 KiB pages before.
+ * The model assumes a free 2 MiB page is there whenever one is wanted,
+ * and no khugepaged.
+ */
+enum s2mt_thp_state {
+	S2MT_THP_UNTOUCHED,
+	S2MT_THP_ZERO, /* the huge zero page, read-only */
+	S2MT_THP_HUGE, /* a THP, written */
+	S2MT_THP_SPLIT, /* 4 KiB pages (the huge zero page split on write) */
+};
+bool s2mt_mm_thp_eligible(const struct s2mt_mm *mm, const struct s2mt_vma *vma);
+/* The state of the 2 MiB block at hva; S2MT_THP_SPLIT also for a block
+ * that cannot be PMD-mapped at all (not eligible, not wholly in the VMA,
+ * PA not congruent). */
+unsigned s2mt_mm_thp_state(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva);
+/* The host's fault handler for a fault at hva (what KVM's get_user_pages
+ * makes it do): moves the block's state on, and when it replaces the huge
+ * zero page calls the MMU notifiers for the block. Returns the size the
+ * host then maps hva with: 2 MiB or 4 KiB. */
+uint64_t s2mt_mm_thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva, bool write);
 void s2mt_mm_fini(struct s2mt_mm *mm);
 int s2mt_mm_register_notifier(struct s2mt_mm *mm,
 			      const struct s2mt_mm_notifier *n);
@@ -728,6 +789,10 @@ struct s2mt_touch {
 	bool stopped;
 	struct s2mt_fault stop; /* the fault the vCPU did not get past */
 	uint64_t stop_ipa;
+	/* faults invalidated meanwhile and taken again (K8, H6; among
+	 * faults), and why the first of them was */
+	uint64_t retries;
+	char retry_why[S2MT_WHY_LEN];
 };
 int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 		  unsigned access, struct s2mt_touch *t);

@@ -329,6 +329,11 @@ static int host_init_common(struct s2mt_host *host, const char *preset,
 	host->caps = *caps;
 	host->arch = arch;
 	host->x86_ignore_guest_pat = true;
+	/* H6: Linux's defaults when nothing in /sys was written (and
+	 * CONFIG_TRANSPARENT_HUGEPAGE_MADVISE, which most distributions
+	 * choose; Debian's cloud kernels come up with always). */
+	host->thp = S2MT_THP_MADVISE;
+	host->thp_zero_page = true;
 	/* The physical map the model lays out needs 48 bits whatever the
 	 * preset's PARange; the IPA limit follows the preset. */
 	host->pa_bits = 48;
@@ -736,6 +741,29 @@ const char *s2mt_backing_name(unsigned backing)
 							  : "?";
 }
 
+static const char *const thp_mode_names[] = {
+	[S2MT_THP_NEVER] = "never",
+	[S2MT_THP_MADVISE] = "madvise",
+	[S2MT_THP_ALWAYS] = "always",
+};
+
+const char *s2mt_thp_mode_name(unsigned mode)
+{
+	return mode < sizeof(thp_mode_names) / sizeof(thp_mode_names[0])
+		? thp_mode_names[mode]
+		: "?";
+}
+
+int s2mt_thp_mode_parse(const char *name)
+{
+	for (unsigned i = 0;
+	     name && i < sizeof(thp_mode_names) / sizeof(thp_mode_names[0]);
+	     i++)
+		if (!strcmp(name, thp_mode_names[i]))
+			return (int)i;
+	return -S2MT_EINVAL;
+}
+
 const char *s2mt_origin_name(unsigned origin)
 {
 	static const char *const names[] = {
@@ -832,10 +860,118 @@ void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size)
 		mm->written[page / 64] |= 1ull << (page % 64);
 }
 
+/* ------------------------------------------------------------------ */
+/* H6: transparent huge pages                                          */
+/* ------------------------------------------------------------------ */
+
+static void mm_notify(struct s2mt_mm *mm, uint64_t start, uint64_t end);
+
+bool s2mt_mm_thp_eligible(const struct s2mt_mm *mm, const struct s2mt_vma *vma)
+{
+	unsigned mode = mm->host->thp;
+
+	/* Private only: shared anonymous memory is shmem, whose huge pages
+	 * have their own knob (shmem_enabled, never by default). */
+	if (vma->flags & (S2MT_VM_SHARED | S2MT_VM_PFNMAP | S2MT_VM_HUGETLB))
+		return false;
+	if (vma->backing == S2MT_BACK_THP)
+		return mode != S2MT_THP_NEVER;
+	return vma->backing == S2MT_BACK_ANON && mode == S2MT_THP_ALWAYS;
+}
+
+/* The block at hva can be PMD-mapped: an eligible VMA covers all of it,
+ * and its PA is 2 MiB-aligned there (a THP is a naturally aligned 2 MiB
+ * folio). *index: the block's slot in thp_state. */
+static bool thp_block(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
+		      uint64_t hva, size_t *index)
+{
+	uint64_t start = hva & ~(uint64_t)(SZ_2M - 1), pa, page;
+
+	if (!s2mt_mm_thp_eligible(mm, vma) || start < vma->start ||
+	    vma->end - start < SZ_2M)
+		return false;
+	pa = vma->pa + (start - vma->start);
+	if (pa % SZ_2M || !ram_page(mm, pa, &page))
+		return false;
+	*index = (size_t)(page / (SZ_2M / SZ_4K));
+	return true;
+}
+
+unsigned s2mt_mm_thp_state(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva)
+{
+	size_t i;
+
+	if (!mm || !vma || !thp_block(mm, vma, hva, &i))
+		return S2MT_THP_SPLIT;
+	return i < mm->thp_regions ? mm->thp_state[i] : S2MT_THP_UNTOUCHED;
+}
+
+uint64_t s2mt_mm_thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva, bool write)
+{
+	uint64_t start = hva & ~(uint64_t)(SZ_2M - 1);
+	uint64_t pa = vma ? vma->pa + (start - vma->start) : 0;
+	unsigned state;
+	size_t i;
+
+	if (!mm || !vma || !thp_block(mm, vma, hva, &i))
+		return SZ_4K;
+	if (!mm->thp_state) {
+		const struct s2mt_phys_region *r =
+			s2mt_host_region(mm->host, S2MT_HOST_RAM_BASE);
+		size_t n = (size_t)(r->size / SZ_2M);
+
+		mm->thp_state = calloc(n, 1);
+		if (!mm->thp_state)
+			s2mt_oom("the THP state map", n);
+		mm->thp_regions = n;
+	}
+	state = mm->thp_state[i];
+	switch (state) {
+	case S2MT_THP_UNTOUCHED:
+		/* do_huge_pmd_anonymous_page(): a read maps the huge zero
+		 * page when use_zero_page allows; anything else gets a THP,
+		 * mapped writable and dirty, so all of it counts as written
+		 * (H5). */
+		if (!write && mm->host->thp_zero_page) {
+			state = S2MT_THP_ZERO;
+		} else {
+			state = S2MT_THP_HUGE;
+			s2mt_mm_mark_written(mm, pa, SZ_2M);
+		}
+		break;
+	case S2MT_THP_ZERO:
+		if (!write)
+			break;
+		/* do_huge_pmd_wp_page() on the huge zero page: 6.13 puts a
+		 * THP in its place, older kernels split the PMD and copy
+		 * only the written page. Either way the PMD changes under
+		 * the secondary MMUs, which are told (K8). */
+		if (s2mt_kernel_has(&mm->host->kernel,
+				    S2MT_KF_THP_ZERO_WP_ALLOC)) {
+			state = S2MT_THP_HUGE;
+			s2mt_mm_mark_written(mm, pa, SZ_2M);
+		} else {
+			state = S2MT_THP_SPLIT;
+		}
+		mm->thp_state[i] = (uint8_t)state;
+		mm_notify(mm, start, start + SZ_2M);
+		break;
+	default:
+		break;
+	}
+	mm->thp_state[i] = (uint8_t)state;
+	return state == S2MT_THP_SPLIT ? SZ_4K : SZ_2M;
+}
+
 void s2mt_mm_fini(struct s2mt_mm *mm)
 {
 	if (!mm)
 		return;
+	free(mm->thp_state);
+	mm->thp_state = NULL;
+	mm->thp_regions = 0;
 	free(mm->written);
 	mm->written = NULL;
 	mm->written_words = 0;
@@ -1086,6 +1222,9 @@ struct mmap_plan {
 	uint64_t align, off; /* preferred placement (natural or align_hint) */
 	uint64_t hard_align, hard_off; /* what a hint must satisfy too */
 	uint64_t ram_align; /* 0: not backed by host RAM */
+	/* H6: the PA is congruent to the address modulo ram_align (THP
+	 * folios are naturally aligned, wherever the VMA starts). */
+	bool ram_congruent;
 };
 
 static unsigned prot_to_vm(unsigned prot)
@@ -1158,6 +1297,7 @@ static int mm_check_req(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 	plan->hard_align = SZ_4K;
 	plan->hard_off = 0;
 	plan->ram_align = 0;
+	plan->ram_congruent = false;
 	return 0;
 }
 
@@ -1235,8 +1375,11 @@ static int mm_mmap_commit(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 		const struct s2mt_phys_region *ram = &host->regions[0];
 		uint64_t ram_end = ram->base + ram->size;
 
-		if (!align_up(host->ram_next, plan->ram_align, &pa) ||
-		    pa > ram_end || ram_end - pa < len)
+		bool ok = align_up(host->ram_next, plan->ram_align, &pa);
+
+		if (ok && plan->ram_congruent)
+			pa += addr & (plan->ram_align - 1);
+		if (!ok || pa > ram_end || ram_end - pa < len)
 			return mm_fail(mm, -S2MT_ENOMEM, "H4",
 				       "host RAM exhausted: 0x%" PRIx64
 				       " bytes (aligned 0x%" PRIx64
@@ -1265,6 +1408,39 @@ static int mm_mmap_commit(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 		mm_notify(mm, addr, addr + len);
 	*hva = addr;
 	return 0;
+}
+
+/*
+ * H6: where mmap puts plain anonymous memory. From 6.7 a private mapping
+ * without a hint starts on a 2 MiB boundary when it is 2 MiB or longer
+ * (from 6.12: a multiple of 2 MiB), whatever the THP mode. Otherwise its
+ * address is only page-aligned, and with ASLR lands on a 2 MiB boundary
+ * by a 1-in-512 chance: the model takes the usual case and puts a
+ * mapping of 2 MiB or more one page past a boundary, so no THP can back
+ * its first block. RAM under a THP-eligible mapping is congruent to its
+ * address modulo 2 MiB, as THP folios are.
+ */
+static void anon_placement(const struct s2mt_host *host,
+			   const struct s2mt_mmap_req *req,
+			   struct mmap_plan *plan)
+{
+	const struct s2mt_kernel *k = &host->kernel;
+	bool private = !(req->flags & S2MT_MAP_SHARED);
+	bool aligned;
+
+	plan->ram_align = SZ_4K;
+	if (!private || plan->len < SZ_2M)
+		return;
+	if (s2mt_kernel_has(k, S2MT_KF_THP_ALIGN_PMD_LEN))
+		aligned = plan->len % SZ_2M == 0;
+	else
+		aligned = s2mt_kernel_has(k, S2MT_KF_THP_ANON_ALIGN);
+	plan->align = SZ_2M;
+	plan->off = aligned ? 0 : SZ_4K;
+	if (host->thp == S2MT_THP_ALWAYS) {
+		plan->ram_align = SZ_2M;
+		plan->ram_congruent = true;
+	}
 }
 
 int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
@@ -1297,11 +1473,11 @@ int s2mt_mm_mmap_anon(struct s2mt_mm *mm, const struct s2mt_mmap_req *req,
 			plan.vma.flags |= S2MT_VM_MTE_ALLOWED;
 		if (backing == S2MT_BACK_THP) {
 			/* K4: THP can only back 2 MiB-aligned HVA ranges with
-			 * 2 MiB-aligned PAs. */
+			 * 2 MiB-aligned PAs; the VMM aligns (H6). */
 			plan.align = SZ_2M;
 			plan.ram_align = SZ_2M;
 		} else {
-			plan.ram_align = SZ_4K;
+			anon_placement(host, req, &plan);
 		}
 		plan_apply_align_hint(&plan, req);
 		break;

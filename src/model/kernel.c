@@ -197,6 +197,61 @@ static const struct kfeature kfeatures[S2MT_KF_COUNT_] = {
 					{ { 6, 12, 16 }, { 6, 13, 4 } },
 					S2MT_KF_BIT(S2MT_KF_NVGRACE_GPU),
 					0 },
+	/*
+	 * Rik van Riel's "mm: align larger anonymous mappings on THP
+	 * boundaries" (efa7df3e3bb5), merged for 6.7 through the mm hotfixes
+	 * (a first version had been merged for 6.1-rc and reverted before
+	 * 6.1: 0ba09b173387). __get_unmapped_area() sends a private
+	 * anonymous mapping without a file to thp_get_unmapped_area(), which
+	 * pads the search by 2 MiB and aligns when the length is at least
+	 * 2 MiB. The test is IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE), so the
+	 * THP mode does not matter. Real kernels seen: 6.1 places the
+	 * conformance RAM off 2 MiB and maps it with 4 KiB pages; 6.12 and
+	 * 7.2 align it and map 2 MiB blocks (H6).
+	 */
+	[S2MT_KF_THP_ANON_ALIGN] = { "thp-anon-align",
+				     "anonymous mmaps of 2 MiB or more start "
+				     "on a 2 MiB boundary",
+				     6,
+				     7,
+				     { { 0 } },
+				     0,
+				     0 },
+	/*
+	 * Vlastimil Babka's "mm, mmap: limit THP alignment of anonymous
+	 * mappings to PMD-aligned sizes" (d4148aeab412), merged for
+	 * 6.12-rc6, Cc: stable, in 6.11.7: the alignment only for lengths
+	 * that are a multiple of 2 MiB (odd sizes had lost their merges and
+	 * regressed, e.g. SPEC's cactuBSSN). A later fix (Kalesh Singh, "mm:
+	 * Respect mmap hint address when aligning for THP") also skips it
+	 * when a hint is given; the model always takes a free hint (H6).
+	 */
+	[S2MT_KF_THP_ALIGN_PMD_LEN] = { "thp-align-pmd-len",
+					"the anonymous THP alignment only for "
+					"lengths that are multiples of 2 MiB",
+					6,
+					12,
+					{ { 6, 11, 7 } },
+					S2MT_KF_BIT(S2MT_KF_THP_ANON_ALIGN),
+					0 },
+	/*
+	 * Dev Jain's "mm: allocate THP on hugezeropage wp-fault"
+	 * (1ced09e0331f, with "mm: abstract THP allocation"), merged for
+	 * 6.13 (v5 <903de160-e2cf-42cc-93ee-6b356cdca6de@arm.com> thread,
+	 * September 2024, based on 6.11). do_huge_pmd_wp_page() on the huge
+	 * zero page calls do_huge_zero_wp_pmd(), which puts a new THP in
+	 * the PMD; before, the PMD was split and only the written 4 KiB page
+	 * became a real page. Real kernels seen: 6.12 maps the write with a
+	 * 4 KiB page, 7.2 with a writable 2 MiB block (H6).
+	 */
+	[S2MT_KF_THP_ZERO_WP_ALLOC] = { "thp-zero-wp-alloc",
+					"a write to the huge zero page "
+					"allocates a THP instead of splitting",
+					6,
+					13,
+					{ { 0 } },
+					0,
+					0 },
 };
 
 /* Writes one sentence to err (which may be NULL) and returns -EINVAL. */

@@ -1124,20 +1124,18 @@ static void host_page(const struct s2mt_vma *vma, uint64_t hva, uint64_t *pa,
 }
 
 /* transparent_hugepage_adjust() needs the host to map hva with a PMD
- * (get_user_mapping_size() >= PMD_SIZE): a THP can only back a 2 MiB-aligned
- * block the VMA covers, at a 2 MiB-congruent PA. */
-static bool thp_backs_block(const struct s2mt_vma *vma, uint64_t hva)
+ * (get_user_mapping_size() >= PMD_SIZE): the huge zero page or a THP (H6). */
+static bool thp_backs_block(const struct s2mt_mm *mm,
+			    const struct s2mt_vma *vma, uint64_t hva)
 {
-	uint64_t start = hva & ~(S2MT_SIZE_2M - 1);
-	uint64_t pa = vma->pa + (hva - vma->start);
+	unsigned state = s2mt_mm_thp_state(mm, vma, hva);
 
-	return vma->backing == S2MT_BACK_THP && start >= vma->start &&
-		start + S2MT_SIZE_2M <= vma->end &&
-		((hva ^ pa) & (S2MT_SIZE_2M - 1)) == 0;
+	return state == S2MT_THP_ZERO || state == S2MT_THP_HUGE;
 }
 
 /* K4: the leaf size for this fault. */
-static uint64_t fault_map_size(const struct s2mt_memslot *slot,
+static uint64_t fault_map_size(const struct s2mt_mm *mm,
+			       const struct s2mt_memslot *slot,
 			       const struct s2mt_vma *vma, uint64_t hva,
 			       const struct s2mt_policy_out *pol,
 			       bool fault_is_perm, uint64_t fault_granule)
@@ -1154,7 +1152,7 @@ static uint64_t fault_map_size(const struct s2mt_memslot *slot,
 	if (size == PAGE_SIZE && !(force_pte || pol->no_block_upgrade)) {
 		if (fault_is_perm && fault_granule > PAGE_SIZE)
 			size = fault_granule;
-		else if (thp_backs_block(vma, hva) &&
+		else if (thp_backs_block(mm, vma, hva) &&
 			 slot_fits_block(slot, hva, S2MT_SIZE_2M))
 			size = S2MT_SIZE_2M; /* transparent_hugepage_adjust */
 	}
@@ -1255,7 +1253,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	const struct s2mt_vma *vma;
 	struct s2mt_policy_in in;
 	struct s2mt_leaf leaf;
-	uint64_t seq, size, map_ipa, map_hva, pa, dclean0, iinval0;
+	uint64_t seq, thp_seq, size, map_ipa, map_hva, pa, dclean0, iinval0;
 	uint64_t page_pa, page_size;
 	bool zero;
 	bool fault_is_perm = false;
@@ -1334,6 +1332,24 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT,
 			      out->policy.rule);
 
+	/* H6: KVM's get_user_pages runs the host's fault handler, which may
+	 * replace the huge zero page and so invalidate (K8, below). */
+	thp_seq = vm->mmu_invalidate_seq;
+	if (s2mt_mm_thp_eligible(vm->kvm->mm, vma))
+		s2mt_mm_thp_fault(vm->kvm->mm, vma, out->hva,
+				  access == S2MT_ACCESS_WRITE);
+	if (vm->mmu_invalidate_seq != thp_seq) {
+		OUT_WHY(out,
+			"H6: the write replaced the huge zero page at HVA "
+			"%#llx (%s), and the MMU notifier invalidated the "
+			"block: KVM retries the fault (K8)",
+			(unsigned long long)(out->hva & ~(S2MT_SIZE_2M - 1)),
+			s2mt_kernel_has(&vm->kvm->host->kernel,
+					S2MT_KF_THP_ZERO_WP_ALLOC)
+				? "with a THP"
+				: "split into 4 KiB pages");
+		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H6");
+	}
 	host_page(vma, out->hva, &page_pa, &page_size);
 	zero = private_ram(vma) && access != S2MT_ACCESS_WRITE &&
 		(out->policy.prot.perm & S2MT_PROT_W) &&
@@ -1346,8 +1362,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			 "; read-only: nothing wrote this private page yet "
 			 "(H5)");
 	}
-	size = fault_map_size(slot, vma, out->hva, &out->policy, fault_is_perm,
-			      fault_granule);
+	size = fault_map_size(vm->kvm->mm, slot, vma, out->hva, &out->policy,
+			      fault_is_perm, fault_granule);
 	map_ipa = ipa & ~(size - 1);
 	map_hva = out->hva & ~(size - 1);
 	pa = vma->pa + (map_hva - vma->start);
@@ -1404,7 +1420,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
  * page size nor a THP to upgrade to; a PFNMAP whose HVA and PA differ
  * modulo 2 MiB can have no block (and so no 1 GiB one either).
  */
-static bool always_page_sized(const struct s2mt_memslot *slot,
+static bool always_page_sized(const struct s2mt_mm *kvm_mm,
+			      const struct s2mt_memslot *slot,
 			      const struct s2mt_vma *vma)
 {
 	if (slot->flags & KVM_MEM_LOG_DIRTY_PAGES)
@@ -1413,7 +1430,8 @@ static bool always_page_sized(const struct s2mt_memslot *slot,
 		return ((vma->pa - vma->start) & (S2MT_SIZE_2M - 1)) != 0;
 	if (vma->flags & S2MT_VM_HUGETLB)
 		return false;
-	return vma->backing == S2MT_BACK_ANON;
+	return vma->backing == S2MT_BACK_ANON &&
+		!s2mt_mm_thp_eligible(kvm_mm, vma);
 }
 
 static void mark_dirty_range(const struct s2mt_memslot *s, uint64_t ipa,
@@ -1521,11 +1539,20 @@ static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
 		return 0;
 	slot = s2mt_vm_find_slot(vm, ipa);
 	vma = s2mt_mm_find_vma(vm->kvm->mm, f->hva);
-	if (!slot || !vma || !always_page_sized(slot, vma))
+	if (!slot || !vma || !always_page_sized(vm->kvm->mm, slot, vma))
 		return 0;
 	/* The same slot and VMA, so the same policy answer. */
 	end = min64(end, slot->gpa + slot->size);
 	end = min64(end, ipa + (vma->end - f->hva));
+	if (from >= end)
+		return 0;
+	/* H6: the host fault of each 2 MiB block of THP memory may change
+	 * how the host maps it (and invalidate): only the block the fault
+	 * itself settled is alike. */
+	if (s2mt_mm_thp_eligible(vm->kvm->mm, vma))
+		end = min64(
+			end,
+			ipa + (S2MT_SIZE_2M - (f->hva & (S2MT_SIZE_2M - 1))));
 	if (from >= end)
 		return 0;
 	hva = f->hva + PAGE_SIZE;
@@ -1597,6 +1624,9 @@ int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 		}
 		s2mt_vm_guest_abort(vm, p, access, &f);
 		t->faults++;
+		if (f.outcome == S2MT_FAULT_RETRY && !t->retries++)
+			snprintf(t->retry_why, sizeof(t->retry_why), "%s",
+				 f.reason);
 		if (f.outcome == S2MT_FAULT_RETRY && ++retries < 16)
 			continue; /* the vCPU faults again on the same access */
 		retries = 0;

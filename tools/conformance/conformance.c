@@ -133,10 +133,13 @@ int main(int argc, char **argv)
 		{ "known", required_argument, 0, 'k' },
 		{ "label", required_argument, 0, 'l' },
 		{ "kernel", required_argument, 0, 'K' },
+		{ "thp", required_argument, 0, 'T' },
+		{ "thp-zero-page", required_argument, 0, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *era_text = NULL, *preset = NULL, *real = NULL,
-		   *known = NULL, *label = "run", *mode, *release = NULL;
+		   *known = NULL, *label = "run", *mode, *release = NULL,
+		   *thp = NULL, *zero_page = NULL;
 	struct s2mt_kernel kernel;
 	struct model_backend *m = calloc(1, sizeof(*m));
 	char err[256], *script, *text;
@@ -169,6 +172,12 @@ int main(int argc, char **argv)
 			break;
 		case 'K':
 			release = optarg;
+			break;
+		case 'T':
+			thp = optarg;
+			break;
+		case 'Z':
+			zero_page = optarg;
 			break;
 		default:
 			return 2;
@@ -204,6 +213,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "s2mt-conformance: cannot build host %s\n",
 			preset);
 		return 2;
+	}
+	/* H6: the booted kernel's THP mode and huge zero page, as its
+	 * /sys/kernel/mm/transparent_hugepage showed them. */
+	if (thp) {
+		int t = s2mt_thp_mode_parse(thp);
+
+		if (t < 0) {
+			fprintf(stderr,
+				"s2mt-conformance: --thp: '%s' is not always, "
+				"madvise or never\n",
+				thp);
+			return 2;
+		}
+		m->host.thp = (unsigned)t;
+	}
+	if (zero_page) {
+		if (strcmp(zero_page, "0") && strcmp(zero_page, "1")) {
+			fprintf(stderr,
+				"s2mt-conformance: --thp-zero-page: '%s' is "
+				"not 0 or 1\n",
+				zero_page);
+			return 2;
+		}
+		m->host.thp_zero_page = zero_page[0] == '1';
 	}
 	if (!strcmp(mode, "model")) {
 		if (s2mt_vmm_run_script(script, &s2mt_vmm_model_ops, m,

@@ -408,6 +408,11 @@ static void report_text(FILE *f, const struct run *r)
 	else
 		fprintf(f, "host %s (%s, IPA up to %u bits)\n", r->host.preset,
 			caps, r->host.ipa_limit);
+	/* H6: only when not Linux's defaults (madvise, huge zero page). */
+	if (r->host.thp != S2MT_THP_MADVISE || !r->host.thp_zero_page)
+		fprintf(f, "host THP: %s, huge zero page %s\n",
+			s2mt_thp_mode_name(r->host.thp),
+			r->host.thp_zero_page ? "on" : "off");
 	kernel_text(f, &r->host.kernel, r->era);
 	if (r->design != S2MT_DESIGN_MERGED)
 		fprintf(f, "design %s: %s (never merged; docs/designs.md)\n",
@@ -563,6 +568,10 @@ static json_t *report_json(const struct run *r)
 			  r->host.preset, "arch", s2mt_arch_name(r->host.arch),
 			  "fwb", r->host.caps.fwb, "dic", r->host.caps.dic,
 			  "idc", r->host.caps.idc, "mte", r->host.caps.mte));
+	json_object_set_new(json_object_get(root, "host"), "thp",
+			    json_string(s2mt_thp_mode_name(r->host.thp)));
+	json_object_set_new(json_object_get(root, "host"), "thp_zero_page",
+			    json_boolean(r->host.thp_zero_page));
 	if (r->host.arch != S2MT_ARCH_ARM64) {
 		json_t *h = json_object_get(root, "host");
 

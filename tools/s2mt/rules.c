@@ -94,6 +94,23 @@ static const struct rule rules[] = {
 	  "hugetlb page not yet copied on write) read-only, so KVM maps it "
 	  "read-only at stage 2; the first write takes a permission fault "
 	  "that copies it and makes it writable." },
+	{ "H6", "Transparent huge pages", "6.7 / 6.12 / 6.13",
+	  "mm/mmap.c (__get_unmapped_area, thp_get_unmapped_area); "
+	  "mm/huge_memory.c (do_huge_pmd_anonymous_page, "
+	  "do_huge_pmd_wp_page); seen on 6.1, 6.12 and 7.2 (tools/conformance)",
+	  "Private anonymous memory is THP-eligible when the host's THP mode "
+	  "is always, or madvise and the VMM asked (MADV_HUGEPAGE). Its "
+	  "2 MiB blocks that lie wholly in the VMA are PMD-mapped by the "
+	  "host: a read of an untouched block maps the huge zero page "
+	  "(use_zero_page), read-only, and KVM maps it as a read-only 2 MiB "
+	  "block; a write allocates a THP, a writable 2 MiB block. A write "
+	  "to the huge zero page splits it into 4 KiB pages before 6.13 and "
+	  "puts a THP in its place from 6.13; either way the MMU notifier "
+	  "invalidates the block and KVM retries. From 6.7 an anonymous mmap "
+	  "without a hint of 2 MiB or more starts on a 2 MiB boundary (from "
+	  "6.12: a multiple of 2 MiB), whatever the THP mode; before, it is "
+	  "only page-aligned and its first block cannot be PMD-mapped but by "
+	  "chance." },
 
 	/* The KVM/arm64 fault path */
 	{ "K1", "Which PFNs are device", "6.8 / 6.17",

@@ -438,6 +438,15 @@ static int do_access(struct run *r, size_t step, const struct sc_step *st,
 			(unsigned long long)(s2mt_vm_table_bytes(r->vm) >> 20));
 	}
 	set_reason(s, s->first.rule, s->first.reason);
+	if (t->retries) {
+		size_t n = strlen(s->reason);
+
+		snprintf(s->reason + n, sizeof(s->reason) - n,
+			 "; taken again after %llu invalidated attempt%s "
+			 "(%s)",
+			 (unsigned long long)t->retries,
+			 t->retries == 1 ? "" : "s", t->retry_why);
+	}
 	if (s->first.has_leaf && run_is_x86(r)) {
 		s->has_x86 = true;
 		run_x86_leaf(r, s->first.leaf.pa, &s->x86_leaf);
@@ -609,6 +618,10 @@ static int setup_host(struct run *r)
 		err = s2mt_host_set_kernel(&r->host, &sc->kernel);
 	if (!err && r->design != S2MT_DESIGN_MERGED)
 		err = s2mt_host_set_design(&r->host, r->design);
+	if (!err) {
+		r->host.thp = sc->thp;
+		r->host.thp_zero_page = sc->thp_zero_page;
+	}
 	if (!err && r->host.arch != S2MT_ARCH_ARM64) {
 		r->host.x86_ignore_guest_pat = sc->x86_ignore_guest_pat;
 		r->host.x86_noncoherent_dma = sc->x86_noncoherent_dma;

@@ -163,6 +163,9 @@ struct scenario {
 	char description[256];
 	char preset[32]; /* host preset, or "custom" */
 	bool x86_ignore_guest_pat, x86_noncoherent_dma; /* x86 hosts */
+	/* H6: host.thp (enum s2mt_thp_mode) and host.thp_zero_page */
+	unsigned thp;
+	bool thp_zero_page;
 	struct s2mt_host_caps caps; /* when custom */
 	uint64_t ram; /* bytes */
 	struct s2mt_kernel kernel; /* the host's: `uname -r` and backports */

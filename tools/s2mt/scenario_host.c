@@ -207,10 +207,14 @@ int sc_parse_host(struct ctx *c, const yaml_node_t *n)
 					    "arch",
 					    "ignore_guest_pat_quirk",
 					    "noncoherent_dma",
+					    "thp",
+					    "thp_zero_page",
 					    NULL };
+	static const char *const thp_modes[] = { "never", "madvise", "always",
+						 NULL };
 	const uint64_t ram_max = S2MT_HOST_DEVMEM_BASE - S2MT_HOST_RAM_BASE;
 	struct scenario *sc = c->sc;
-	const yaml_node_t *preset, *features, *ram, *kp = NULL, *kf = NULL;
+	const yaml_node_t *preset, *features, *ram, *v, *kp = NULL, *kf = NULL;
 	char s1[24], s2[24];
 	bool x86;
 
@@ -247,6 +251,18 @@ int sc_parse_host(struct ctx *c, const yaml_node_t *n)
 			return -1;
 		snprintf(sc->preset, sizeof(sc->preset), "custom");
 	}
+
+	/* H6: the THP mode and the huge zero page, Linux's defaults unless
+	 * given (the order of thp_modes is enum s2mt_thp_mode's). */
+	sc->thp = S2MT_THP_MADVISE;
+	sc->thp_zero_page = true;
+	v = sc_map_get(c, n, "thp", NULL);
+	if (v &&
+	    sc_get_choice(c, v, "host.thp", thp_modes, "THP mode", &sc->thp))
+		return -1;
+	v = sc_map_get(c, n, "thp_zero_page", NULL);
+	if (v && sc_get_bool(c, v, "host.thp_zero_page", &sc->thp_zero_page))
+		return -1;
 
 	sc->ram = 64 * SZ_1G;
 	ram = sc_map_get(c, n, "ram", NULL);
