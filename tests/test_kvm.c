@@ -1501,9 +1501,16 @@ static void test_K7_dirty_bitmap_and_write_protect(void **state)
 	/* A read fault maps read-only while logging. */
 	leaf = fault_map(k, GPA_BASE, READ);
 	assert_int_equal(leaf.s2ap, 1);
-	/* The write then adds W in place and marks the page. */
+	/* H5: that page is the zero page; the write copies it, and the
+	 * MMU notifier takes the read-only leaf (K8): the fault is retried,
+	 * then maps the new page writable and marks it. */
+	expect_rc(fault(k, GPA_BASE, WRITE, &f), -S2MT_EAGAIN);
+	assert_int_equal(f.outcome, S2MT_FAULT_RETRY);
+	expect(!strncmp(f.reason, "H5:", 3), "%s", f.reason);
+	expect(s2mt_pgt_lookup(&k->vm->pgt, GPA_BASE, &leaf) != 0,
+	       "the zero page is still mapped");
 	expect_rc(fault(k, GPA_BASE, WRITE, &f), 0);
-	assert_int_equal(f.outcome, S2MT_FAULT_PERM_RELAXED);
+	assert_int_equal(f.outcome, S2MT_FAULT_MAPPED);
 	assert_int_equal(f.leaf.s2ap, 3);
 	/* A first write maps RW and marks. */
 	leaf = fault_map(k, GPA_BASE + 3 * SZ_4K, WRITE);
@@ -1578,6 +1585,39 @@ static void test_K7_flags_only_enable_logging_write_protects(void **state)
 /* M2 + K7: a MOVE may change the flags as well; logging then follows the
  * new flags (kvm_prepare_memory_region(): no LOG -> no bitmap; LOG and
  * none before -> a new bitmap). */
+/* K5: without FWB the guest turning its caches on cleans every cacheable
+ * leaf of the VM once (kvm_toggle_cache()); after that, and with FWB
+ * from the start, KVM does not see SCTLR_EL1 writes. */
+static void test_K5_guest_cache_toggle_cleans_the_vm(void **state)
+{
+	static const char *const hosts[] = { "no-fwb", "grace-hopper" };
+
+	(void)state;
+	for (unsigned i = 0; i < 2; i++) {
+		struct kx *k = kx_new(hosts[i], S2MT_ERA_6_17);
+		uint64_t hva = mmap_anon(k, 64 * SZ_4K, S2MT_BACK_ANON, 0, 0);
+		uint64_t huge = mmap_anon(k, SZ_2M, S2MT_BACK_HUGETLB_2M, 0, 0);
+		uint64_t want = i ? 0 : 3 * SZ_4K + SZ_2M, before;
+
+		expect_rc(slot1(k, 0, 0, GPA_BASE, 64 * SZ_4K, hva), 0);
+		expect_rc(slot1(k, 1, 0, 2 * GPA_BASE, SZ_2M, huge), 0);
+		fault_map(k, GPA_BASE, WRITE);
+		fault_map(k, GPA_BASE + 5 * SZ_4K, READ);
+		fault_map(k, GPA_BASE + 9 * SZ_4K, EXEC);
+		fault_map(k, 2 * GPA_BASE, READ);
+		before = k->vm->stats.dclean_bytes;
+		expect(s2mt_vm_guest_set_caches(k->vm, true) == want,
+		       "%s: cleaned %#" PRIx64, hosts[i],
+		       k->vm->stats.dclean_bytes - before);
+		expect(k->vm->stats.dclean_bytes - before == want, "%s",
+		       hosts[i]);
+		/* No longer trapped: turning them off is not seen. */
+		expect(s2mt_vm_guest_set_caches(k->vm, false) == 0, "%s",
+		       hosts[i]);
+		kx_free(k);
+	}
+}
+
 static void test_K7_move_with_flags_change_updates_logging(void **state)
 {
 	struct kx *k = kx_new("grace-hopper", S2MT_ERA_6_17);
@@ -1606,16 +1646,18 @@ static void test_K7_move_with_flags_change_updates_logging(void **state)
 	/* The page written above: not write-protected any more. */
 	leaf = fault_map(k, 3 * GPA_BASE + 2 * SZ_4K, READ);
 	assert_int_equal(leaf.s2ap, 3);
-	/* H5: one nothing ever wrote is the zero page: read-only, and the
-	 * first write relaxes it. */
+	/* H5: one nothing ever wrote is the zero page: read-only; the
+	 * first write copies it (the notifier takes the leaf: a retry) and
+	 * maps the new page writable. */
 	leaf = fault_map(k, 3 * GPA_BASE, READ);
 	assert_int_equal(leaf.s2ap, 1);
 	{
 		struct s2mt_fault f;
 
-		expect_rc(fault(k, 3 * GPA_BASE, WRITE, &f), 0);
-		assert_int_equal(f.outcome, S2MT_FAULT_PERM_RELAXED);
-		assert_int_equal(f.leaf.s2ap, 3);
+		expect_rc(fault(k, 3 * GPA_BASE, WRITE, &f), -S2MT_EAGAIN);
+		assert_int_equal(f.outcome, S2MT_FAULT_RETRY);
+		leaf = fault_map(k, 3 * GPA_BASE, WRITE);
+		assert_int_equal(leaf.s2ap, 3);
 	}
 	kx_free(k);
 }
@@ -2506,6 +2548,8 @@ int main(void)
 		cmocka_unit_test_teardown(
 			test_K7_move_with_flags_change_updates_logging,
 			teardown),
+		cmocka_unit_test_teardown(
+			test_K5_guest_cache_toggle_cleans_the_vm, teardown),
 		cmocka_unit_test_teardown(test_K8_retry_when_invalidated,
 					  teardown),
 		cmocka_unit_test_teardown(test_K8_munmap_unmaps_stage2,

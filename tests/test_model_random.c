@@ -204,6 +204,9 @@ struct world {
 	 * THP memory (enum thp_ref), kept here from the rule's words. */
 	uint8_t thp[RAM_SIZE / (2ull << 20)];
 	uint64_t zero_block[NR_VMS]; /* IPA of a read-only 2 MiB block seen */
+	/* H5 reference: 4 KiB pages of host RAM the process has written (its
+	 * own pages) and pages the host maps the zero page at. */
+	uint64_t *ref_written, *ref_zero;
 	struct s2mt_hazard *hz;
 	size_t nr_hz, hz_cap;
 	struct lv leaves[NR_VMS];
@@ -391,28 +394,70 @@ static uint8_t *thp_ref_block(struct world *w, const struct s2mt_vma *v,
 	return &w->thp[(pa - S2MT_HOST_RAM_BASE) / SZ_2M];
 }
 
+static bool ref_bit(const uint64_t *map, uint64_t pa)
+{
+	uint64_t n = (pa - S2MT_HOST_RAM_BASE) / SZ_4K;
+
+	return map[n / 64] >> (n % 64) & 1;
+}
+
+static void ref_set(uint64_t *map, uint64_t pa, uint64_t size, bool on)
+{
+	for (uint64_t p = pa; p < pa + size; p += SZ_4K) {
+		uint64_t n = (p - S2MT_HOST_RAM_BASE) / SZ_4K;
+
+		if (on)
+			map[n / 64] |= 1ull << (n % 64);
+		else
+			map[n / 64] &= ~(1ull << (n % 64));
+	}
+}
+
 /*
- * The host's fault for KVM's get_user_pages: a read of an untouched block
- * maps the huge zero page, a write a new THP; a write to the huge zero
- * page replaces it (a THP from 6.13, 4 KiB pages before) and notifies,
- * so the fault is retried. Returns whether it notified.
+ * The host's fault for KVM's get_user_pages, in private anonymous memory
+ * (H5, H6). THP: a read of an untouched block maps the huge zero page, a
+ * write a new THP; a write to the huge zero page replaces it (a THP from
+ * 6.13; before, 4 KiB zero-page PTEs and the written page copied). 4 KiB
+ * pages: a read of a page the process never wrote maps the zero page, a
+ * write gives it its own page, copying the zero page if that was mapped.
+ * Replacing a mapped page notifies, so KVM retries: returns whether it did.
  */
-static bool thp_ref_fault(struct world *w, const struct s2mt_vma *v,
-			  uint64_t hva, bool write)
+static bool host_ref_fault(struct world *w, const struct s2mt_vma *v,
+			   uint64_t hva, bool write)
 {
 	uint8_t *b = thp_ref_block(w, v, hva);
+	uint64_t pa = v->pa + ((hva & ~(SZ_4K - 1)) - v->start);
 
-	if (!b)
-		return false;
-	if (*b == THP_NONE) {
+	if (b && *b == THP_NONE) {
 		*b = write ? THP_FOLIO : THP_ZERO_PAGE;
 		return false;
 	}
-	if (*b == THP_ZERO_PAGE && write) {
-		*b = w->era == S2MT_ERA_6_17 ? THP_FOLIO : THP_PTES;
+	if (b && *b == THP_ZERO_PAGE && write) {
+		if (w->era == S2MT_ERA_6_17) {
+			*b = THP_FOLIO;
+		} else {
+			*b = THP_PTES;
+			ref_set(w->ref_zero, pa & ~(SZ_2M - 1), SZ_2M, true);
+			ref_set(w->ref_zero, pa, SZ_4K, false);
+			ref_set(w->ref_written, pa, SZ_4K, true);
+		}
 		return true;
 	}
-	return false;
+	if (b && *b != THP_PTES)
+		return false;
+	if ((v->flags & (S2MT_VM_HUGETLB | S2MT_VM_SHARED | S2MT_VM_PFNMAP)) ||
+	    v->backing == S2MT_BACK_PFN || !pa_is_ram(w, pa) ||
+	    ref_bit(w->ref_written, pa))
+		return false;
+	if (!write) {
+		ref_set(w->ref_zero, pa, SZ_4K, true);
+		return false;
+	}
+	ref_set(w->ref_written, pa, SZ_4K, true);
+	if (!ref_bit(w->ref_zero, pa))
+		return false;
+	ref_set(w->ref_zero, pa, SZ_4K, false);
+	return true;
 }
 
 /* SPEC K4: the leaf size of a translation fault at hva. */
@@ -628,6 +673,10 @@ static struct world *world_new(unsigned era, const char *preset)
 	struct world *w = calloc(1, sizeof(*w));
 
 	assert_non_null(w);
+	w->ref_written = calloc(RAM_SIZE / SZ_4K / 64, sizeof(uint64_t));
+	w->ref_zero = calloc(RAM_SIZE / SZ_4K / 64, sizeof(uint64_t));
+	assert_non_null(w->ref_written);
+	assert_non_null(w->ref_zero);
 	w->era = era;
 	w->preset = preset;
 	expect_rc(s2mt_host_init(&w->host, preset, era, RAM_SIZE), 0);
@@ -674,6 +723,8 @@ static void world_free(struct world *w)
 	free(w->bm);
 	free(w->qbuf);
 	free(w->hz);
+	free(w->ref_written);
+	free(w->ref_zero);
 	free(w);
 	if (g_world == w)
 		g_world = NULL;
@@ -2084,8 +2135,8 @@ static void op_fault(struct world *w, unsigned vi)
 	} else if (vm->mte && !uncached && !(v->flags & S2MT_VM_MTE_ALLOWED)) {
 		ok = OK_MASK(S2MT_FAULT_EFAULT);
 		want_rc = -S2MT_EFAULT;
-	} else if (thp_ref_fault(w, v, hva, access == S2MT_ACCESS_WRITE)) {
-		/* H6: the huge zero page replaced under KVM (K8). */
+	} else if (host_ref_fault(w, v, hva, access == S2MT_ACCESS_WRITE)) {
+		/* H5/H6: the (huge) zero page replaced under KVM (K8). */
 		ok = OK_MASK(S2MT_FAULT_RETRY);
 		want_rc = -S2MT_EAGAIN;
 		w->st.thp_retries++;

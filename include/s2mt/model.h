@@ -471,6 +471,8 @@ struct s2mt_mm {
 	 * 4 KiB page from S2MT_HOST_RAM_BASE, allocated on first use). */
 	uint64_t *written;
 	size_t written_words;
+	/* H5: pages the host maps the zero page at, the same way */
+	uint64_t *zero_mapped;
 	/* H6: how the host maps each 2 MiB of host RAM under a THP-eligible
 	 * VMA (enum s2mt_thp_state, one byte each, allocated on first use). */
 	uint8_t *thp_state;
@@ -515,12 +517,26 @@ bool s2mt_mm_thp_eligible(const struct s2mt_mm *mm, const struct s2mt_vma *vma);
  * PA not congruent). */
 unsigned s2mt_mm_thp_state(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
 			   uint64_t hva);
-/* The host's fault handler for a fault at hva (what KVM's get_user_pages
- * makes it do): moves the block's state on, and when it replaces the huge
- * zero page calls the MMU notifiers for the block. Returns the size the
- * host then maps hva with: 2 MiB or 4 KiB. */
-uint64_t s2mt_mm_thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
-			   uint64_t hva, bool write);
+/*
+ * The host's fault handler for a fault at hva, what KVM's get_user_pages
+ * makes it do (write: FOLL_WRITE), in private anonymous memory:
+ *  - H6: moves a THP block's state on (above);
+ *  - H5: a read of a 4 KiB page nobody wrote maps the zero page; a write
+ *    to it copies it into a new page (do_wp_page).
+ * Replacing a page the host had mapped (the zero page, the huge zero
+ * page) calls the MMU notifiers for its range, so KVM retries (K8).
+ * Returns the size the host then maps hva with (4 KiB, 2 MiB, or the
+ * hugetlb page, whose write fault reuses the page in place).
+ */
+uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+		       uint64_t hva, bool write);
+/* s2mt_mm_fault() for the 4 KiB pages from hva on, as long as none would
+ * notify; the bytes done (to len, or to the VMA's end). */
+uint64_t s2mt_mm_fault_run(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva, uint64_t len, bool write);
+/* H5: whether the host maps the zero page at [pa, pa+size) of host RAM
+ * (a read faulted it in and nobody wrote it since). */
+bool s2mt_mm_zero_mapped(const struct s2mt_mm *mm, uint64_t pa, uint64_t size);
 void s2mt_mm_fini(struct s2mt_mm *mm);
 int s2mt_mm_register_notifier(struct s2mt_mm *mm,
 			      const struct s2mt_mm_notifier *n);
@@ -689,11 +705,25 @@ struct s2mt_vm {
 	void *race_arg;
 	uint64_t last_dclean_pa, last_dclean_size; /* for Z3 */
 	bool last_dclean_done;
+	/* K5: the guest's SCTLR_EL1.M && .C as KVM last saw it, and whether
+	 * KVM still traps its writes (HCR_EL2.TVM; hosts without FWB, until
+	 * the guest turns its caches on) */
+	bool guest_caches_on, guest_caches_trapped;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };
 
 void s2mt_vm_destroy(struct s2mt_vm *vm);
+
+/*
+ * K5: the guest writes SCTLR_EL1 with its MMU and data cache on (or not).
+ * On a host without FWB KVM traps that write until the caches are on, and
+ * each change cleans every cacheable leaf of the VM to the PoC
+ * (kvm_toggle_cache(), stage2_flush_vm()): the guest ran with caches off
+ * and memory it wrote may be stale behind the caches. Returns the bytes
+ * cleaned (also counted in stats.dclean_bytes and recorded as CMOs).
+ */
+uint64_t s2mt_vm_guest_set_caches(struct s2mt_vm *vm, bool on);
 
 /* KVM_CHECK_EXTENSION on a VM handle (C1: 243 = FWB && DIC from 6.17). */
 long s2mt_vm_check_extension(struct s2mt_vm *vm, long cap);

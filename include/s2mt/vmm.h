@@ -70,6 +70,10 @@ struct s2mt_vmm_access {
 	bool fwb; /* how to read memattr */
 	uint8_t level; /* 1, 2, 3; 0: no leaf */
 	uint8_t memattr, s2ap, xn; /* descriptor fields [5:2], [7:6], [54:53] */
+	/* K5: the cache maintenance KVM did for the access (every fault it
+	 * took, retries included), when the backend can count it. */
+	bool cmo_known;
+	uint64_t dclean_bytes, iinval_bytes;
 };
 
 /* CPU features a host preset claims, as the host kernel sees them. */

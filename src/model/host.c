@@ -807,7 +807,7 @@ static bool ram_page(const struct s2mt_mm *mm, uint64_t pa, uint64_t *page)
 
 static bool written_bit(const struct s2mt_mm *mm, uint64_t page)
 {
-	return page / 64 < mm->written_words &&
+	return mm->written && page / 64 < mm->written_words &&
 		(mm->written[page / 64] >> (page % 64) & 1);
 }
 
@@ -838,26 +838,54 @@ uint64_t s2mt_mm_written_run(const struct s2mt_mm *mm, uint64_t pa,
 	return n * SZ_4K;
 }
 
-void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size)
+/* Sets (or clears) the bits of the 4 KiB pages [pa, pa+size) of host RAM
+ * in *map (written or zero_mapped, one bit a page, allocated on first
+ * use; the written_words of both). Outside host RAM: nothing. */
+static void mark_bits(struct s2mt_mm *mm, uint64_t **map, uint64_t pa,
+		      uint64_t size, bool set)
 {
+	const struct s2mt_phys_region *r =
+		s2mt_host_region(mm->host, S2MT_HOST_RAM_BASE);
+	size_t words = (size_t)((r->size / SZ_4K + 63) / 64);
 	uint64_t page, last;
 
-	if (!mm || !size || !ram_page(mm, pa, &page) ||
+	if (!size || !ram_page(mm, pa, &page) ||
 	    !ram_page(mm, pa + size - 1, &last))
 		return;
-	if (!mm->written) {
-		const struct s2mt_phys_region *r =
-			s2mt_host_region(mm->host, S2MT_HOST_RAM_BASE);
-		size_t words = (size_t)((r->size / SZ_4K + 63) / 64);
-
-		mm->written = calloc(words, sizeof(uint64_t));
-		if (!mm->written)
-			s2mt_oom("the written-page bitmap",
+	if (!*map) {
+		if (!set)
+			return;
+		*map = calloc(words, sizeof(uint64_t));
+		if (!*map)
+			s2mt_oom("a page bitmap of host RAM",
 				 words * sizeof(uint64_t));
 		mm->written_words = words;
 	}
-	for (; page <= last; page++)
-		mm->written[page / 64] |= 1ull << (page % 64);
+	for (; page <= last; page++) {
+		if (set)
+			(*map)[page / 64] |= 1ull << (page % 64);
+		else
+			(*map)[page / 64] &= ~(1ull << (page % 64));
+	}
+}
+
+void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size)
+{
+	if (mm)
+		mark_bits(mm, &mm->written, pa, size, true);
+}
+
+bool s2mt_mm_zero_mapped(const struct s2mt_mm *mm, uint64_t pa, uint64_t size)
+{
+	uint64_t page;
+
+	if (!mm || !size || !mm->zero_mapped || !ram_page(mm, pa, &page))
+		return false;
+	for (uint64_t i = 0; i < size / SZ_4K; i++)
+		if (!(mm->zero_mapped[(page + i) / 64] >> ((page + i) % 64) &
+		      1))
+			return false;
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -865,6 +893,7 @@ void s2mt_mm_mark_written(struct s2mt_mm *mm, uint64_t pa, uint64_t size)
 /* ------------------------------------------------------------------ */
 
 static void mm_notify(struct s2mt_mm *mm, uint64_t start, uint64_t end);
+static uint64_t hugetlb_size(unsigned backing);
 
 bool s2mt_mm_thp_eligible(const struct s2mt_mm *mm, const struct s2mt_vma *vma)
 {
@@ -907,16 +936,15 @@ unsigned s2mt_mm_thp_state(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
 	return i < mm->thp_regions ? mm->thp_state[i] : S2MT_THP_UNTOUCHED;
 }
 
-uint64_t s2mt_mm_thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
-			   uint64_t hva, bool write)
+/* H6: a THP block's host fault. Returns the host mapping size, or 0 when
+ * the block is (now) 4 KiB pages and the page's own fault follows. */
+static uint64_t thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			  uint64_t hva, bool write, size_t i)
 {
 	uint64_t start = hva & ~(uint64_t)(SZ_2M - 1);
-	uint64_t pa = vma ? vma->pa + (start - vma->start) : 0;
+	uint64_t pa = vma->pa + (start - vma->start);
 	unsigned state;
-	size_t i;
 
-	if (!mm || !vma || !thp_block(mm, vma, hva, &i))
-		return SZ_4K;
 	if (!mm->thp_state) {
 		const struct s2mt_phys_region *r =
 			s2mt_host_region(mm->host, S2MT_HOST_RAM_BASE);
@@ -945,15 +973,22 @@ uint64_t s2mt_mm_thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		if (!write)
 			break;
 		/* do_huge_pmd_wp_page() on the huge zero page: 6.13 puts a
-		 * THP in its place, older kernels split the PMD and copy
-		 * only the written page. Either way the PMD changes under
-		 * the secondary MMUs, which are told (K8). */
+		 * THP in its place; older kernels split the PMD into zero
+		 * page PTEs and copy the written page (do_wp_page), in the
+		 * same fault. Either way the PMD changes under the secondary
+		 * MMUs, which are told (K8). */
 		if (s2mt_kernel_has(&mm->host->kernel,
 				    S2MT_KF_THP_ZERO_WP_ALLOC)) {
 			state = S2MT_THP_HUGE;
 			s2mt_mm_mark_written(mm, pa, SZ_2M);
 		} else {
+			uint64_t page = vma->pa +
+				((hva & ~(uint64_t)(SZ_4K - 1)) - vma->start);
+
 			state = S2MT_THP_SPLIT;
+			mark_bits(mm, &mm->zero_mapped, pa, SZ_2M, true);
+			mark_bits(mm, &mm->zero_mapped, page, SZ_4K, false);
+			s2mt_mm_mark_written(mm, page, SZ_4K);
 		}
 		mm->thp_state[i] = (uint8_t)state;
 		mm_notify(mm, start, start + SZ_2M);
@@ -962,7 +997,78 @@ uint64_t s2mt_mm_thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		break;
 	}
 	mm->thp_state[i] = (uint8_t)state;
-	return state == S2MT_THP_SPLIT ? SZ_4K : SZ_2M;
+	return state == S2MT_THP_SPLIT ? 0 : SZ_2M;
+}
+
+uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+		       uint64_t hva, bool write)
+{
+	uint64_t page, pa, size;
+	size_t i;
+
+	if (!mm || !vma || hva < vma->start || hva >= vma->end)
+		return SZ_4K;
+	if (thp_block(mm, vma, hva, &i)) {
+		size = thp_fault(mm, vma, hva, write, i);
+		if (size)
+			return size;
+	}
+	if (vma->flags & S2MT_VM_HUGETLB)
+		return hugetlb_size(vma->backing);
+	if (vma->flags & (S2MT_VM_SHARED | S2MT_VM_PFNMAP) ||
+	    vma->backing == S2MT_BACK_PFN)
+		return SZ_4K;
+	page = hva & ~(uint64_t)(SZ_4K - 1);
+	pa = vma->pa + (page - vma->start);
+	if (s2mt_mm_written(mm, pa, SZ_4K))
+		return SZ_4K;
+	if (!write) {
+		/* do_anonymous_page(): the zero page, read-only. */
+		mark_bits(mm, &mm->zero_mapped, pa, SZ_4K, true);
+		return SZ_4K;
+	}
+	/* A new page (do_anonymous_page()), or do_wp_page() copying the
+	 * zero page and replacing the PTE: the secondary MMUs are told
+	 * (K8). Either way the page is the process's own from now on, even
+	 * if KVM then retries. */
+	s2mt_mm_mark_written(mm, pa, SZ_4K);
+	if (s2mt_mm_zero_mapped(mm, pa, SZ_4K)) {
+		mark_bits(mm, &mm->zero_mapped, pa, SZ_4K, false);
+		mm_notify(mm, page, page + SZ_4K);
+	}
+	return SZ_4K;
+}
+
+/* Whether the fault at hva would replace a page the host has mapped. */
+static bool fault_notifies(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva, bool write)
+{
+	uint64_t pa = vma->pa + ((hva & ~(uint64_t)(SZ_4K - 1)) - vma->start);
+	size_t i;
+
+	if (!write)
+		return false;
+	if (thp_block(mm, vma, hva, &i) && i < mm->thp_regions &&
+	    mm->thp_state[i] == S2MT_THP_ZERO)
+		return true;
+	return !(vma->flags & S2MT_VM_HUGETLB) &&
+		!s2mt_mm_written(mm, pa, SZ_4K) &&
+		s2mt_mm_zero_mapped(mm, pa, SZ_4K);
+}
+
+uint64_t s2mt_mm_fault_run(struct s2mt_mm *mm, const struct s2mt_vma *vma,
+			   uint64_t hva, uint64_t len, bool write)
+{
+	uint64_t done = 0;
+
+	if (!mm || !vma)
+		return 0;
+	for (; done < len && hva + done < vma->end; done += SZ_4K) {
+		if (fault_notifies(mm, vma, hva + done, write))
+			break;
+		s2mt_mm_fault(mm, vma, hva + done, write);
+	}
+	return done;
 }
 
 void s2mt_mm_fini(struct s2mt_mm *mm)
@@ -974,6 +1080,8 @@ void s2mt_mm_fini(struct s2mt_mm *mm)
 	mm->thp_regions = 0;
 	free(mm->written);
 	mm->written = NULL;
+	free(mm->zero_mapped);
+	mm->zero_mapped = NULL;
 	mm->written_words = 0;
 	free(mm->vmas);
 	mm->vmas = NULL;

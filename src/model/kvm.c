@@ -469,6 +469,10 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 	}
 	vm->kvm = kvm;
 	vm->ipa_bits = ipa;
+	/* K5: a vCPU starts with its MMU and caches off; without FWB
+	 * kvm_reset_vcpu() sets HCR_EL2.TVM to see them turned on. */
+	vm->guest_caches_trapped =
+		kvm->host->arch == S2MT_ARCH_ARM64 && !kvm->host->caps.fwb;
 	cfg = (struct s2mt_pgt_cfg){
 		.ipa_bits = ipa,
 		.pa_bits = kvm->host->pa_bits,
@@ -1254,6 +1258,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	struct s2mt_policy_in in;
 	struct s2mt_leaf leaf;
 	uint64_t seq, thp_seq, size, map_ipa, map_hva, pa, dclean0, iinval0;
+	unsigned thp_before;
 	uint64_t page_pa, page_size;
 	bool zero;
 	bool fault_is_perm = false;
@@ -1332,13 +1337,14 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT,
 			      out->policy.rule);
 
-	/* H6: KVM's get_user_pages runs the host's fault handler, which may
-	 * replace the huge zero page and so invalidate (K8, below). */
+	/* H5, H6: KVM's get_user_pages runs the host's fault handler, which
+	 * may replace the (huge) zero page and so invalidate (K8, below). */
 	thp_seq = vm->mmu_invalidate_seq;
-	if (s2mt_mm_thp_eligible(vm->kvm->mm, vma))
-		s2mt_mm_thp_fault(vm->kvm->mm, vma, out->hva,
-				  access == S2MT_ACCESS_WRITE);
-	if (vm->mmu_invalidate_seq != thp_seq) {
+	thp_before = s2mt_mm_thp_state(vm->kvm->mm, vma, out->hva);
+	if (private_ram(vma))
+		s2mt_mm_fault(vm->kvm->mm, vma, out->hva,
+			      access == S2MT_ACCESS_WRITE);
+	if (vm->mmu_invalidate_seq != thp_seq && thp_before == S2MT_THP_ZERO) {
 		OUT_WHY(out,
 			"H6: the write replaced the huge zero page at HVA "
 			"%#llx (%s), and the MMU notifier invalidated the "
@@ -1349,6 +1355,14 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 				? "with a THP"
 				: "split into 4 KiB pages");
 		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H6");
+	}
+	if (vm->mmu_invalidate_seq != thp_seq) {
+		OUT_WHY(out,
+			"H5: the write copied the zero page at HVA %#llx into "
+			"a new page, and the MMU notifier invalidated it: KVM "
+			"retries the fault (K8)",
+			(unsigned long long)(out->hva & ~(PAGE_SIZE - 1)));
+		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H5");
 	}
 	host_page(vma, out->hva, &page_pa, &page_size);
 	zero = private_ram(vma) && access != S2MT_ACCESS_WRITE &&
@@ -1564,6 +1578,14 @@ static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
 					    vm->kvm->mm,
 					    vma->pa + (hva - vma->start),
 					    end - from));
+	/* H5/H6: the host's faults for these pages, up to one that would
+	 * replace a mapped page (its fault is retried: page by page). */
+	if (private_ram(vma))
+		end = from +
+			s2mt_mm_fault_run(vm->kvm->mm, vma, hva, end - from,
+					  access == S2MT_ACCESS_WRITE);
+	if (from >= end)
+		return 0;
 	len = end - from;
 	if (kind == RUN_GAP)
 		err = s2mt_pgt_map(&vm->pgt, from, len,
@@ -1576,15 +1598,47 @@ static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
 		return 0; /* page by page finds the one that fails */
 	if (f->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty_range(slot, from, len);
-	if (access == S2MT_ACCESS_WRITE && private_ram(vma))
-		s2mt_mm_mark_written(vm->kvm->mm, vma->pa + (hva - vma->start),
-				     len);
 	vm->stats.faults += len / PAGE_SIZE;
 	if (kind == RUN_GAP)
 		vm->stats.mapped += len / PAGE_SIZE;
 	else
 		vm->stats.perm_relaxed += len / PAGE_SIZE;
 	return len / PAGE_SIZE;
+}
+
+/* ------------------------------------------------------------------ */
+/* K5: the guest toggles its caches                                    */
+/* ------------------------------------------------------------------ */
+
+static int flush_leaf(const struct s2mt_walk_entry *e, void *arg)
+{
+	struct s2mt_vm *vm = arg;
+	struct s2mt_leaf leaf;
+
+	s2mt_leaf_decode(e->desc, e->level, e->ipa, &leaf);
+	/* stage2_pte_cacheable(): MemAttr Normal write-back (0b1111 without
+	 * FWB, the only hosts that get here). */
+	if (leaf.memattr == 0xf)
+		env_dclean(vm, leaf.pa, leaf.size);
+	return 0;
+}
+
+uint64_t s2mt_vm_guest_set_caches(struct s2mt_vm *vm, bool on)
+{
+	uint64_t before = vm->stats.dclean_bytes;
+
+	/* With FWB (or once the caches were on) KVM does not trap it. */
+	if (!vm->guest_caches_trapped) {
+		vm->guest_caches_on = on;
+		return 0;
+	}
+	if (on != vm->guest_caches_on)
+		s2mt_pgt_walk(&vm->pgt, 0, vm->pgt.ipa_limit, S2MT_WALK_LEAF,
+			      flush_leaf, vm);
+	vm->guest_caches_on = on;
+	if (on)
+		vm->guest_caches_trapped = false;
+	return vm->stats.dclean_bytes - before;
 }
 
 int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,

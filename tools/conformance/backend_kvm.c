@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -84,6 +86,8 @@ struct kvm_backend {
 	int run_size;
 	int vfio_dev; /* a vfio-pci device fd, or -1 */
 	int cmem; /* /dev/s2mt-cmem for leaf reads: -1 not yet, -2 none */
+	int cmo; /* K5 kprobes: 0 not yet, 1 counting, -1 not available */
+	bool cmo_fwb, cmo_dic; /* the CPU makes the clean / invalidate moot */
 	FILE *log; /* diagnostics, or NULL */
 	struct kvm_vm vms[MAX_VMS];
 	size_t nr_vms;
@@ -447,6 +451,107 @@ static void read_leaf(struct kvm_backend *b, struct kvm_vm *v, uint64_t ipa,
 static int kvm_guest_access_run(struct kvm_backend *b, struct kvm_vm *v,
 				uint64_t ipa, unsigned access,
 				struct s2mt_vmm_access *out);
+static long kvm_cpu_feature(void *ctx, unsigned feature);
+
+/*
+ * K5 on the real kernel. KVM's stage-2 code calls its mm_ops callbacks for
+ * cache maintenance, clean_dcache_guest_page() and
+ * invalidate_icache_guest_page() (arch/arm64/kvm/mmu.c, both (va, size)):
+ * when it maps a cacheable (clean) or executable (invalidate) leaf, when
+ * it unmaps a cacheable one (clean), when a permission change makes a leaf
+ * executable (invalidate), and when the guest toggles its caches
+ * (kvm_toggle_cache(): every cacheable leaf, clean). A kprobe event on
+ * each records the size (x1) in the trace buffer; the access's sum is what
+ * KVM asked for. The callbacks return at once where the CPU makes the
+ * work unnecessary: the clean with FEAT_S2FWB (__clean_dcache_guest_page()),
+ * the invalidation with CTR_EL0.DIC (icache_inval_pou() and
+ * icache_inval_all_pou() are an ISB then), so the row reports what was
+ * done: nothing of a kind the CPU makes unnecessary.
+ */
+#define TRACEFS "/sys/kernel/tracing"
+
+static int write_text(const char *path, const char *text, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+static bool cmo_setup(struct kvm_backend *b)
+{
+	static const char *const probes[] = {
+		"p:s2mt/dclean clean_dcache_guest_page size=%x1:u64\n",
+		"p:s2mt/iinval invalidate_icache_guest_page size=%x1:u64\n",
+	};
+	int err;
+
+	if (b->cmo)
+		return b->cmo > 0;
+	b->cmo = -1;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		logf_(b, "cmo: mount tracefs: %s", strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		err = write_text(TRACEFS "/kprobe_events", probes[i], O_APPEND);
+		if (err) {
+			logf_(b, "cmo: kprobe %.*s: %s",
+			      (int)strcspn(probes[i], "\n"), probes[i],
+			      strerror(-err));
+			return false;
+		}
+	}
+	err = write_text(TRACEFS "/events/s2mt/enable", "1", 0);
+	if (err) {
+		logf_(b, "cmo: enable: %s", strerror(-err));
+		return false;
+	}
+	b->cmo_fwb = kvm_cpu_feature(b, S2MT_VMM_CPU_FWB) == 1;
+	b->cmo_dic = kvm_cpu_feature(b, S2MT_VMM_CPU_DIC) == 1;
+	b->cmo = 1;
+	return true;
+}
+
+static void cmo_clear(struct kvm_backend *b)
+{
+	if (cmo_setup(b))
+		write_text(TRACEFS "/trace", "", O_TRUNC);
+}
+
+/* Sums the sizes the events since cmo_clear() recorded. */
+static void cmo_collect(struct kvm_backend *b, struct s2mt_vmm_access *out)
+{
+	char line[512];
+	FILE *f;
+
+	if (b->cmo <= 0)
+		return;
+	f = fopen(TRACEFS "/trace", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		const char *sz = strstr(line, " size=");
+		uint64_t *sum = strstr(line, " dclean: ") ? &out->dclean_bytes
+			: strstr(line, " iinval: ")	  ? &out->iinval_bytes
+							  : NULL;
+
+		if (line[0] == '#' || !sz || !sum)
+			continue;
+		*sum += strtoull(sz + 6, NULL, 0);
+	}
+	fclose(f);
+	if (b->cmo_fwb)
+		out->dclean_bytes = 0;
+	if (b->cmo_dic)
+		out->iinval_bytes = 0;
+	out->cmo_known = true;
+}
 
 static int kvm_guest_access(void *ctx, int vm, uint64_t ipa, unsigned access,
 			    struct s2mt_vmm_access *out)
@@ -457,9 +562,12 @@ static int kvm_guest_access(void *ctx, int vm, uint64_t ipa, unsigned access,
 
 	if (!v)
 		return -EBADF;
+	cmo_clear(b);
 	err = kvm_guest_access_run(b, v, ipa, access, out);
-	if (!err)
+	if (!err) {
+		cmo_collect(b, out);
 		read_leaf(b, v, ipa, out);
+	}
 	return err;
 }
 

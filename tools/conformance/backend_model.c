@@ -132,7 +132,16 @@ static int code_slot(struct model_backend *m, int vm)
 			});
 	if (!err)
 		err = s2mt_vm_create_vcpu(m->vms[vm]) < 0 ? -S2MT_EINVAL : 0;
+	if (!err) {
+		/* The VMM copied the guest's code and table in (H5: the
+		 * pages are written, so KVM maps them writable). */
+		const struct s2mt_vma *v =
+			s2mt_mm_find_vma(&m->mm, slot.userspace_addr);
+
+		s2mt_mm_mark_written(&m->mm, v->pa, S2MT_VMM_CODE_TTB + 0x1000);
+	}
 	m->code_ready[vm] = !err;
+	m->code_fault[vm] = !err;
 	return err;
 }
 
@@ -144,12 +153,25 @@ static int model_guest_access(void *ctx, int vm, uint64_t ipa, unsigned access,
 	struct s2mt_fault f;
 	int err = code_slot(m, vm);
 
+	uint64_t dclean0, iinval0;
+
 	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
+	dclean0 = m->vms[vm]->stats.dclean_bytes;
+	iinval0 = m->vms[vm]->stats.iinval_bytes;
+	/* A new vCPU's first instruction fetch faults its code page in
+	 * (K3, K5: an executable leaf). */
+	if (m->code_fault[vm]) {
+		s2mt_vm_guest_abort(m->vms[vm], S2MT_VMM_CODE_IPA,
+				    S2MT_VMM_EXEC, &f);
+		m->code_fault[vm] = false;
+	}
 	/* With the guest's MMU on, the first fetch walks the stage-1 table
-	 * in the code slot (a read at stage 2, S1PTW), then the read. */
+	 * in the code slot (a read at stage 2, S1PTW), then the read. The
+	 * SCTLR_EL1 write before it turns the caches on (K5). */
 	if (access == S2MT_VMM_READ_MMU) {
+		s2mt_vm_guest_set_caches(m->vms[vm], true);
 		s2mt_vm_guest_abort(m->vms[vm],
 				    S2MT_VMM_CODE_IPA + S2MT_VMM_CODE_TTB,
 				    S2MT_VMM_READ, &f);
@@ -161,6 +183,10 @@ static int model_guest_access(void *ctx, int vm, uint64_t ipa, unsigned access,
 		if (f.outcome != S2MT_FAULT_RETRY)
 			break;
 	}
+	/* K5: what every fault of the access cleaned and invalidated. */
+	out->cmo_known = true;
+	out->dclean_bytes = m->vms[vm]->stats.dclean_bytes - dclean0;
+	out->iinval_bytes = m->vms[vm]->stats.iinval_bytes - iinval0;
 	/* The leaf mapping ipa afterwards, whatever this fault did (an
 	 * injected abort leaves an earlier leaf in place). */
 	out->leaf_known = true;

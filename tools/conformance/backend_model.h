@@ -13,6 +13,7 @@ struct model_backend {
 	struct s2mt_vm *vms[S2MT_MAX_VMS];
 	size_t nr_vms;
 	bool code_ready[S2MT_MAX_VMS];
+	bool code_fault[S2MT_MAX_VMS]; /* its first fetch has not faulted yet */
 	int dev_mmio, dev_edu, dev_cmem; /* host device indices */
 };
 

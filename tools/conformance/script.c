@@ -371,6 +371,21 @@ static int op_slot(struct script *s, char **tok, int n, char *res, size_t len)
 	return 0;
 }
 
+/* A byte count as "0", "4K", "2M", "1G" or, for another size, hex. */
+static void bytes_text(uint64_t n, char *buf, size_t len)
+{
+	if (!n)
+		snprintf(buf, len, "0");
+	else if (n % (1ull << 30) == 0)
+		snprintf(buf, len, "%lluG", (unsigned long long)(n >> 30));
+	else if (n % (1ull << 20) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(n >> 20));
+	else if (n % 1024 == 0)
+		snprintf(buf, len, "%lluK", (unsigned long long)(n >> 10));
+	else
+		snprintf(buf, len, "%#llx", (unsigned long long)n);
+}
+
 /*
  * The stage-2 leaf after an access, as one word list: size, memory type,
  * S2AP, XN; "none" without a leaf. The type is decoded the way the host
@@ -454,6 +469,16 @@ static int op_access(struct script *s, char **tok, int n, char *res, size_t len)
 		snprintf(res, len, "other:%s", e);
 	} else {
 		snprintf(res, len, "%s", s2mt_vmm_outcome_name(a.outcome));
+	}
+	/* The cache maintenance, as a result of its own: ID/cmo. */
+	if (!err && a.cmo_known) {
+		char id[48], d[24], i[24], text[64];
+
+		snprintf(id, sizeof(id), "%s/cmo", s->id);
+		bytes_text(a.dclean_bytes, d, sizeof(d));
+		bytes_text(a.iinval_bytes, i, sizeof(i));
+		snprintf(text, sizeof(text), "dclean %s iinval %s", d, i);
+		s->emit(s->arg, id, text);
 	}
 	/* The descriptor, as a result of its own: ID/s2. */
 	if (!err && a.leaf_known) {

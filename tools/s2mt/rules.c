@@ -87,13 +87,18 @@ static const struct rule rules[] = {
 	  "anonymous and hugetlb memory is RAM in the linear map." },
 
 	{ "H5", "Private memory nobody has written", "Linux",
-	  "mm/memory.c (do_anonymous_page, the zero page; hugetlb_no_page); "
-	  "seen on 6.1, 6.12 and 7.2 (tools/conformance)",
+	  "mm/memory.c (do_anonymous_page, do_wp_page: the zero page); "
+	  "mm/hugetlb.c (hugetlb_no_page, hugetlb_wp); seen on 6.1, 6.12 and "
+	  "7.2 (tools/conformance, with kprobes on KVM's cache maintenance)",
 	  "A read of private anonymous or hugetlb memory that neither the "
-	  "host nor the guest has written gets the shared zero page (or a "
-	  "hugetlb page not yet copied on write) read-only, so KVM maps it "
-	  "read-only at stage 2; the first write takes a permission fault "
-	  "that copies it and makes it writable." },
+	  "host nor the guest has written is mapped read-only by the host "
+	  "(the shared zero page, or a private hugetlb page), so KVM maps it "
+	  "read-only at stage 2. The first write to a zero page copies it "
+	  "into a new page and replaces the host's entry: the MMU notifier "
+	  "takes KVM's leaf (a D-cache clean without FWB, K5) and the fault "
+	  "is retried, mapping the new page writable. A private hugetlb page "
+	  "is the process's own already: the write makes it writable in "
+	  "place, and KVM relaxes its leaf." },
 	{ "H6", "Transparent huge pages", "6.7 / 6.12 / 6.13",
 	  "mm/mmap.c (__get_unmapped_area, thp_get_unmapped_area); "
 	  "mm/huge_memory.c (do_huge_pmd_anonymous_page, "
@@ -142,12 +147,16 @@ static const struct rule rules[] = {
 	  "or 2 MiB where the HVA and the PA are congruent and the block "
 	  "lies inside the VMA; any block must fit the memslot." },
 	{ "K5", "Cache maintenance without FWB", "6.8",
-	  "arch/arm64/kvm/hyp/pgtable.c, stage2_map_walker_try_leaf()",
+	  "arch/arm64/kvm/hyp/pgtable.c (stage2_map_walker_try_leaf(), "
+	  "stage2_unmap_walker()); arch/arm64/kvm/mmu.c (kvm_toggle_cache()); "
+	  "counted on real kernels with kprobes (tools/conformance)",
 	  "On a host without FWB a cacheable leaf is cleaned to PoC when it "
-	  "is installed, and an executable one has its I-cache invalidated "
-	  "unless the host has DIC. Memory outside the linear map has no "
-	  "kernel address to clean by, which is why cacheable PFNMAP needs "
-	  "FWB and DIC." },
+	  "is installed and again when it is unmapped, and an executable one "
+	  "has its I-cache invalidated unless the host has DIC. Without FWB "
+	  "KVM also traps the guest's SCTLR_EL1 writes until the guest turns "
+	  "its caches on, and each change cleans every cacheable leaf of the "
+	  "VM. Memory outside the linear map has no kernel address to clean "
+	  "by, which is why cacheable PFNMAP needs FWB and DIC." },
 	{ "K6", "MTE", "6.1 / 6.2 / 6.13",
 	  "kvm_arch_prepare_memory_region(), user_mem_abort()",
 	  "In a VM with MTE every VMA behind a memslot must allow MTE "
