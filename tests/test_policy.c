@@ -321,6 +321,26 @@ static int compare_one(const struct s2mt_policy_in *in)
 		       "%s: the table code refuses prot type %s perm %#x", ctx,
 		       s2mt_mtype_name(out.prot.type), out.prot.perm);
 	}
+	/* Without the sentence: the same decision, and no text at all. */
+	{
+		struct s2mt_policy_in quiet = *in;
+
+		quiet.no_reason = true;
+		run(&quiet, &again);
+		expect(again.err == out.err &&
+			       !strcmp(again.rule ? again.rule : "",
+				       out.rule ? out.rule : "") &&
+			       again.reason[0] == '\0' &&
+			       !memcmp(&again.prot, &out.prot,
+				       sizeof(out.prot)) &&
+			       again.device == out.device &&
+			       again.force_noncacheable ==
+				       out.force_noncacheable &&
+			       again.cacheable_pfnmap == out.cacheable_pfnmap &&
+			       again.no_block_upgrade == out.no_block_upgrade,
+		       "%s: no_reason changes the answer (%s)", ctx,
+		       again.reason);
+	}
 	/* Pure: the same question gets the same answer. */
 	run(in, &again);
 	expect(again.err == out.err && !strcmp(again.reason, out.reason) &&

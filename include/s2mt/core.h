@@ -550,6 +550,9 @@ struct s2mt_policy_in {
 	uint8_t x86; /* 0 arm64, else enum s2mt_x86_vendor + 1 */
 	bool x86_ignore_guest_pat; /* KVM_X86_QUIRK_IGNORE_GUEST_PAT on */
 	bool x86_noncoherent_dma; /* the VM has non-coherent DMA */
+	/* Leave reason empty: the decision and rule are the same, the
+	 * sentence is not written (a hot path that does not show it). */
+	bool no_reason;
 };
 
 struct s2mt_policy_out {

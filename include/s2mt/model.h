@@ -709,6 +709,10 @@ struct s2mt_vm {
 	 * KVM still traps its writes (HCR_EL2.TVM; hosts without FWB, until
 	 * the guest turns its caches on) */
 	bool guest_caches_on, guest_caches_trapped;
+	/* Faults write no reason text, only the rule (and vm->why stays
+	 * empty): for paths that take many and show none. The decisions,
+	 * leaves and counts are the same; retries still say why. */
+	bool terse;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };
@@ -824,6 +828,8 @@ struct s2mt_touch {
 	uint64_t retries;
 	char retry_why[S2MT_WHY_LEN];
 };
+/* Only the first fault and a stop carry their sentence (the others run
+ * terse, vm->why included); every count is as for page-by-page faults. */
 int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 		  unsigned access, struct s2mt_touch *t);
 

@@ -12,7 +12,9 @@ void s2mt_fmt_init(struct s2mt_fmt *f, char *buf, size_t len)
 
 static void put(struct s2mt_fmt *f, char c)
 {
-	if (f->len && f->pos + 1 < f->len) {
+	if (!f->len)
+		return;
+	if (f->pos + 1 < f->len) {
 		f->buf[f->pos] = c;
 		f->buf[f->pos + 1] = '\0';
 	}
@@ -21,8 +23,17 @@ static void put(struct s2mt_fmt *f, char c)
 
 void s2mt_fmt_str(struct s2mt_fmt *f, const char *s)
 {
-	while (*s)
-		put(f, *s++);
+	size_t room;
+
+	if (!f->len)
+		return; /* nothing is kept: s2mt_fmt_done() says 0 */
+	/* One terminator at the end, not one per character. */
+	room = f->pos + 1 < f->len ? f->len - 1 - f->pos : 0;
+	for (; *s && room; room--)
+		f->buf[f->pos++] = *s++;
+	f->buf[f->pos < f->len ? f->pos : f->len - 1] = '\0';
+	while (*s++)
+		f->pos++;
 }
 
 void s2mt_fmt_hex(struct s2mt_fmt *f, uint64_t v, unsigned min_digits)

@@ -242,13 +242,21 @@ static bool register_design_refuses(const struct s2mt_policy_in *in,
 	return true;
 }
 
+/* Where the reason goes: nowhere when the caller does not want it (the
+ * formatter writes nothing into a zero-length buffer). */
+static size_t reason_len(const struct s2mt_policy_in *in,
+			 const struct s2mt_policy_out *out)
+{
+	return in->no_reason ? 0 : sizeof(out->reason);
+}
+
 /* kvm_arch_prepare_memory_region(), one VMA of the slot's HVA range. */
 static int policy_register(const struct s2mt_policy_in *in,
 			   struct s2mt_policy_out *out)
 {
 	struct s2mt_fmt f;
 
-	s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
+	s2mt_fmt_init(&f, out->reason, reason_len(in, out));
 	if (in->vm_mte && !(in->vm_flags & S2MT_VM_MTE_ALLOWED)) {
 		s2mt_fmt_str(&f, "K6: the VM has MTE but ");
 		fmt_vma(&f, in);
@@ -337,7 +345,7 @@ static int policy_fault(const struct s2mt_policy_in *in,
 	struct s2mt_fmt f;
 	unsigned perm = S2MT_PROT_R;
 
-	s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
+	s2mt_fmt_init(&f, out->reason, reason_len(in, out));
 	if (in->access == S2MT_ACCESS_WRITE &&
 	    (in->slot_flags & S2MT_MEM_READONLY)) {
 		/* The KVM model turns these into MMIO exits first. */
@@ -505,7 +513,7 @@ int s2mt_policy(const struct s2mt_policy_in *in, struct s2mt_policy_out *out)
 	if (in->era >= S2MT_ERA_COUNT_ || in->design >= S2MT_DESIGN_COUNT_) {
 		struct s2mt_fmt f;
 
-		s2mt_fmt_init(&f, out->reason, sizeof(out->reason));
+		s2mt_fmt_init(&f, out->reason, reason_len(in, out));
 		s2mt_fmt_str(&f, "policy: unknown kernel era or design");
 		return refuse(out, &f, -S2MT_EINVAL, "K");
 	}

@@ -1173,6 +1173,17 @@ static void mark_dirty(const struct s2mt_memslot *s, uint64_t ipa)
 	s->dirty_bitmap[page / 64] |= 1ULL << (page % 64);
 }
 
+/* strlcpy: as much of src as fits, always terminated. */
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static int finish(struct s2mt_vm *vm, struct s2mt_fault *out, unsigned outcome,
 		  int err, const char *rule)
 {
@@ -1203,12 +1214,20 @@ static int finish(struct s2mt_vm *vm, struct s2mt_fault *out, unsigned outcome,
 		vm->stats.retries++;
 		break;
 	}
-	snprintf(vm->why, sizeof(vm->why), "%s", out->reason);
+	copy_text(vm->why, sizeof(vm->why), out->reason);
 	vm->rule = rule;
 	return err;
 }
 
+/* The fault's sentence, unless the VM is terse (then only the rule). */
 #define OUT_WHY(out, ...)                                                      \
+	do {                                                                   \
+		if (!vm->terse)                                                \
+			snprintf((out)->reason, sizeof((out)->reason),         \
+				 __VA_ARGS__);                                 \
+	} while (0)
+/* The same even when terse: retries and failures are rare and told. */
+#define OUT_WHY_ALWAYS(out, ...)                                               \
 	snprintf((out)->reason, sizeof((out)->reason), __VA_ARGS__)
 
 static bool access_allowed(const struct s2mt_leaf *leaf, unsigned access)
@@ -1328,8 +1347,10 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT, "K8");
 	}
 	s2mt_vm_fault_policy_in(vm, slot, vma, access, &in);
+	in.no_reason = vm->terse;
 	err = s2mt_policy(&in, &out->policy);
-	snprintf(out->reason, sizeof(out->reason), "%s", out->policy.reason);
+	if (!vm->terse)
+		copy_text(out->reason, sizeof(out->reason), out->policy.reason);
 	if (err == -S2MT_ENOEXEC)
 		return finish(vm, out, S2MT_FAULT_INJECT_IABT, err,
 			      out->policy.rule);
@@ -1345,7 +1366,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		s2mt_mm_fault(vm->kvm->mm, vma, out->hva,
 			      access == S2MT_ACCESS_WRITE);
 	if (vm->mmu_invalidate_seq != thp_seq && thp_before == S2MT_THP_ZERO) {
-		OUT_WHY(out,
+		OUT_WHY_ALWAYS(
+			out,
 			"H6: the write replaced the huge zero page at HVA "
 			"%#llx (%s), and the MMU notifier invalidated the "
 			"block: KVM retries the fault (K8)",
@@ -1357,7 +1379,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H6");
 	}
 	if (vm->mmu_invalidate_seq != thp_seq) {
-		OUT_WHY(out,
+		OUT_WHY_ALWAYS(
+			out,
 			"H5: the write copied the zero page at HVA %#llx into "
 			"a new page, and the MMU notifier invalidated it: KVM "
 			"retries the fault (K8)",
@@ -1372,9 +1395,10 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		size_t n = strlen(out->reason);
 
 		out->policy.prot.perm &= (uint8_t)~S2MT_PROT_W;
-		snprintf(out->reason + n, sizeof(out->reason) - n,
-			 "; read-only: nothing wrote this private page yet "
-			 "(H5)");
+		if (!vm->terse)
+			copy_text(out->reason + n, sizeof(out->reason) - n,
+				  "; read-only: nothing wrote this private "
+				  "page yet (H5)");
 	}
 	size = fault_map_size(vm->kvm->mm, slot, vma, out->hva, &out->policy,
 			      fault_is_perm, fault_granule);
@@ -1385,7 +1409,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	if (vm->race)
 		vm->race(vm, ipa, vm->race_arg);
 	if (vm->mmu_invalidate_seq != seq) {
-		OUT_WHY(out,
+		OUT_WHY_ALWAYS(
+			out,
 			"K8: the host mapping changed while the fault was "
 			"resolved (mmu_invalidate_seq); retry");
 		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "K8");
@@ -1411,7 +1436,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	}
 	err = s2mt_pgt_map(&vm->pgt, map_ipa, size, pa, out->policy.prot, size);
 	if (err) {
-		OUT_WHY(out, "model: stage-2 map failed: %s", vm->pgt.why);
+		OUT_WHY_ALWAYS(out, "model: stage-2 map failed: %s",
+			       vm->pgt.why);
 		return finish(vm, out, S2MT_FAULT_EFAULT, err, "model");
 	}
 	out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
@@ -1641,11 +1667,28 @@ uint64_t s2mt_vm_guest_set_caches(struct s2mt_vm *vm, bool on)
 	return vm->stats.dclean_bytes - before;
 }
 
+/*
+ * A terse fault that stopped the vCPU, taken again with its sentence. A
+ * stop changes nothing (an MMIO exit, an injected abort, -EFAULT, a map
+ * the table refused whole), so the second fault finds the same; only its
+ * counts are taken back.
+ */
+static void explain_stop(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
+			 struct s2mt_fault *f)
+{
+	struct s2mt_vm_stats stats = vm->stats;
+
+	vm->terse = false;
+	s2mt_vm_guest_abort(vm, ipa, access, f);
+	vm->stats = stats;
+}
+
 int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 		  unsigned access, struct s2mt_touch *t)
 {
 	uint64_t p = ipa & ~(PAGE_SIZE - 1), end = ipa + size;
 	unsigned retries = 0;
+	bool terse = vm->terse;
 
 	if (end < ipa ||
 	    (access != S2MT_ACCESS_READ && access != S2MT_ACCESS_WRITE &&
@@ -1676,7 +1719,15 @@ int s2mt_vm_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
 			p = sc.next;
 			continue;
 		}
+		/* Only the first fault and a stop are shown: the others need
+		 * no sentence. */
+		vm->terse = terse || t->has_first;
 		s2mt_vm_guest_abort(vm, p, access, &f);
+		if (vm->terse && !terse && f.outcome != S2MT_FAULT_RETRY &&
+		    f.outcome != S2MT_FAULT_MAPPED &&
+		    f.outcome != S2MT_FAULT_PERM_RELAXED)
+			explain_stop(vm, p, access, &f);
+		vm->terse = terse;
 		t->faults++;
 		if (f.outcome == S2MT_FAULT_RETRY && !t->retries++)
 			snprintf(t->retry_why, sizeof(t->retry_why), "%s",
