@@ -249,7 +249,8 @@ fuzz:
 	cp examples/*.yaml tests/data/bad/*.yaml build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-Iinclude -Itools/s2mt tools/fuzz/fuzz_scenario.c \
-		$(wildcard tools/s2mt/scenario*.c) $(S2MT_CORE_SRCS) $(MODEL_SRCS) -lyaml \
+		$(wildcard tools/s2mt/scenario*.c) tools/s2mt/size.c \
+		$(S2MT_CORE_SRCS) $(MODEL_SRCS) -lyaml \
 		-o build/fuzz/fuzz_scenario
 	cd build/fuzz && ./fuzz_scenario -max_total_time=$(FUZZ_SECONDS) \
 		-print_final_stats=1 corpus

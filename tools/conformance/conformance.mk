@@ -38,9 +38,11 @@ $(CONF_INIT): $(CONF_INIT_SRCS) $(wildcard include/s2mt/*.h)
 # s2mt probe alone, static, run inside every boot (issue 12).
 CONF_PROBE := $(CONF_DIR)/s2mt-probe
 CONF_PROBE_SRCS := tools/conformance/probe_main.c tools/s2mt/probe.c \
+	tools/s2mt/size.c \
 	src/model/kernel.c src/core/policy.c src/core/fmt.c src/core/x86.c \
 	src/core/attr.c
-$(CONF_PROBE): $(CONF_PROBE_SRCS) $(wildcard include/s2mt/*.h) tools/s2mt/probe.h
+$(CONF_PROBE): $(CONF_PROBE_SRCS) $(wildcard include/s2mt/*.h) tools/s2mt/probe.h \
+	tools/s2mt/size.h
 	@scripts/ensure-deps.sh $(DEPS_CONFORMANCE_INIT)
 	@mkdir -p $(dir $@)
 	$(AARCH64_CC) -std=gnu11 $(WARN) -O2 -static -Iinclude -Itools/s2mt \

@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "probe.h"
+#include "size.h"
 
 #define KVMIO 0xAE
 #define PROBE_KVM_GET_API_VERSION _IO(KVMIO, 0x00)
@@ -433,19 +434,10 @@ static void fact(const char *level, const char *what, const char *fmt, ...)
 /* "1M", "64K", "16G" for exact binary multiples, else bytes: the probe
  * also runs alone (s2mt-probe, in the conformance boots), without the
  * scenario code. */
+/* sc_format_size(), as an expression. */
 static const char *size_text(uint64_t v, char *buf, size_t len)
 {
-	static const char units[] = "KMGT";
-	int u = -1;
-
-	while (u < 3 && v && !(v & 1023)) {
-		v >>= 10;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
+	sc_format_size(v, buf, len);
 	return buf;
 }
 

@@ -13,6 +13,8 @@
 
 #include <s2mt/model.h>
 
+#include "size.h"
+
 #define SC_NAME_LEN 48
 #define SC_MAX_DEVICES 16
 #define SC_MAX_MMAPS 64
@@ -206,6 +208,5 @@ int sc_host_add_device(struct s2mt_host *host, const struct sc_device *d);
 
 const char *sc_mmap_kind_name(unsigned kind);
 /* "1G", "2M", "16K" for exact binary multiples, else bytes: "4097". */
-void sc_format_size(uint64_t bytes, char *buf, size_t len);
 
 #endif

@@ -244,25 +244,6 @@ int sc_get_long(struct ctx *c, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
-/* "4K", "1G", "16384" */
-void sc_format_size(uint64_t bytes, char *buf, size_t len)
-{
-	static const char suffix[] = "KMGT";
-
-	if (!buf || !len)
-		return;
-	for (int i = 3; i >= 0; i--) {
-		unsigned shift = 10 * ((unsigned)i + 1);
-
-		if (bytes && !(bytes & ((1ull << shift) - 1))) {
-			snprintf(buf, len, "%" PRIu64 "%c", bytes >> shift,
-				 suffix[i]);
-			return;
-		}
-	}
-	snprintf(buf, len, "%" PRIu64, bytes);
-}
-
 /* ------------------------------------------------------------------ */
 /* Bools, prot, choices                                               */
 /* ------------------------------------------------------------------ */
