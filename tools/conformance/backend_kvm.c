@@ -470,7 +470,9 @@ static long kvm_cpu_feature(void *ctx, unsigned feature);
  */
 #define TRACEFS "/sys/kernel/tracing"
 
-static int write_text(const char *path, const char *text, int flags)
+/* Writes text to a sysfs/tracefs file (open flags added); 0 or -errno.
+ * The init uses it too. */
+int s2mt_conf_write_text(const char *path, const char *text, int flags)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
 	ssize_t n;
@@ -499,7 +501,8 @@ static bool cmo_setup(struct kvm_backend *b)
 		return false;
 	}
 	for (size_t i = 0; i < 2; i++) {
-		err = write_text(TRACEFS "/kprobe_events", probes[i], O_APPEND);
+		err = s2mt_conf_write_text(TRACEFS "/kprobe_events", probes[i],
+					   O_APPEND);
 		if (err) {
 			logf_(b, "cmo: kprobe %.*s: %s",
 			      (int)strcspn(probes[i], "\n"), probes[i],
@@ -507,7 +510,7 @@ static bool cmo_setup(struct kvm_backend *b)
 			return false;
 		}
 	}
-	err = write_text(TRACEFS "/events/s2mt/enable", "1", 0);
+	err = s2mt_conf_write_text(TRACEFS "/events/s2mt/enable", "1", 0);
 	if (err) {
 		logf_(b, "cmo: enable: %s", strerror(-err));
 		return false;
@@ -521,7 +524,7 @@ static bool cmo_setup(struct kvm_backend *b)
 static void cmo_clear(struct kvm_backend *b)
 {
 	if (cmo_setup(b))
-		write_text(TRACEFS "/trace", "", O_TRUNC);
+		s2mt_conf_write_text(TRACEFS "/trace", "", O_TRUNC);
 }
 
 /* Sums the sizes the events since cmo_clear() recorded. */

@@ -44,6 +44,7 @@
 /* backend_kvm.c */
 extern const struct s2mt_vmm_ops s2mt_vmm_kvm_ops;
 void *s2mt_vmm_kvm_open(int vfio_dev, FILE *log);
+int s2mt_conf_write_text(const char *path, const char *text, int flags);
 int s2mt_vmm_kvm_park(void *ctx, int vm, unsigned seconds);
 uint64_t s2mt_vmm_kvm_park_pc(void);
 
@@ -90,19 +91,6 @@ static char *read_file(const char *path, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, text, strlen(text));
-	r = r < 0 ? -errno : 0;
-	close(fd);
-	return (int)r;
 }
 
 static long read_hex(const char *path)
@@ -231,8 +219,8 @@ static int vfio_edu(void)
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
 		 bdf);
-	if (write_file(path, "vfio-pci") ||
-	    write_file("/sys/bus/pci/drivers_probe", bdf))
+	if (s2mt_conf_write_text(path, "vfio-pci", 0) ||
+	    s2mt_conf_write_text("/sys/bus/pci/drivers_probe", bdf, 0))
 		printf("S2MT-LOG vfio: binding %s: %s\n", bdf, strerror(errno));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
 		 bdf);
