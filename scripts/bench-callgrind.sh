@@ -9,14 +9,19 @@
 # (--toggle-collect=bench_*_loop), so the count is that function and
 # everything it calls, setup and checks excluded. Counts are exact and do
 # not depend on the machine's noise or on cache state. The loop's own cost
-# is measured with an empty loop over the same array (bench_empty_loop)
-# and subtracted; both raw and net figures are printed.
+# is measured with an empty loop over the same array (bench_empty_loop,
+# bench_map1_empty_loop) and subtracted; both raw and net figures are
+# printed. The bulk map is compared with its floor (bench_floor_loop: a
+# volatile store per descriptor), unmap with a plain walk clearing the
+# same leaves (bench_clear_loop).
 #
 # Exits 0 when the targets are missed (a benchmark, not a test); non-zero
 # only when valgrind or the benchmark fails (the benchmark checks results).
 set -eu
 
 LOOKUP_TARGET=60 # instructions per warm lookup, net of the loop
+MAP1_TARGET=300 # instructions per single-page map into existing tables, net
+MAP_FLOOR_TARGET=1.5 # 4 KiB bulk map per page / the floor per descriptor
 
 bin=${1:-}
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
@@ -115,12 +120,61 @@ echo "  map 1 GiB at 4 KiB ($map_n pages, fwb=1, mm_ops allocator" \
 echo "    self instructions per page, by function:"
 functions map
 
-# Unmap of the same range.
+# Its floor: the same number of descriptors stored one after the other
+# into pre-touched memory (bench_floor_loop, a volatile store each).
+measure floor bench_floor_loop
+floor_ir=$ir
+floor_n=$iters
+mpp=$(per "$map_ir" "$map_n")
+fpd=$(per "$floor_ir" "$floor_n")
+ratio=$(per "$mpp" "$fpd")
+v=$(awk -v x="$ratio" -v t="$MAP_FLOOR_TARGET" \
+	'BEGIN { print (x <= t ? "PASS" : "FAIL") }')
+echo "  floor ($floor_n descriptors, pa += 4K, pre-touched;" \
+	"$(awk '$1 == "unit" { sub(/^unit [^(]*\(/, ""); sub(/\)$/, "");
+		print }' "$dir/out.floor")):" \
+	"$fpd instructions per descriptor"
+echo "    map/floor: $mpp / $fpd = $ratio; target <= $MAP_FLOOR_TARGET: $v"
+
+# A stage-2 fault's map: one 4 KiB page per s2mt_pgt_map call, into
+# level-1/2/3 tables that already exist (the last page of each 2 MiB was
+# mapped first); the loop's own cost (bench_map1_empty_loop) subtracted.
+measure map1-empty bench_map1_empty_loop
+m1e_ir=$ir
+m1e_n=$iters
+measure map1 bench_map1_loop
+if [ "$iters" != "$m1e_n" ]; then
+	echo "bench-callgrind: map1 and its empty loop differ in length" >&2
+	exit 1
+fi
+m1raw=$(per "$ir" "$iters")
+m1over=$(per "$m1e_ir" "$m1e_n")
+m1net=$(awk -v r="$m1raw" -v o="$m1over" 'BEGIN { printf "%.2f", r - o }')
+v=$(awk -v x="$m1net" -v t="$MAP1_TARGET" \
+	'BEGIN { print (x <= t ? "PASS" : "FAIL") }')
+echo "  single-page map into existing tables (s2mt_pgt_map of 4 KiB," \
+	"$iters calls, fwb=1):"
+echo "    raw $m1raw instructions per call (bench_map1_loop)," \
+	"loop overhead $m1over (bench_map1_empty_loop)"
+echo "    net $m1net instructions per single-page map;" \
+	"target <= $MAP1_TARGET: $v"
+echo "    self instructions per call, by function:"
+functions map1
+
+# Unmap of the same range, next to a plain walk clearing its leaves.
 measure unmap bench_unmap_loop
+unmap_pp=$(per "$ir" "$iters")
 echo "  unmap 1 GiB at 4 KiB ($iters pages):" \
-	"$(per "$ir" "$iters") instructions per unmapped 4K page"
+	"$unmap_pp instructions per unmapped 4K page"
 echo "    self instructions per page, by function:"
 functions unmap
+measure clear bench_clear_loop
+clear_pp=$(per "$ir" "$iters")
+v=$(awk -v u="$unmap_pp" -v c="$clear_pp" \
+	'BEGIN { print (u <= c ? "PASS" : "FAIL") }')
+echo "  plain walk zeroing the same level-3 descriptors (bench_clear_loop," \
+	"$iters pages): $clear_pp instructions per page"
+echo "    unmap $unmap_pp <= plain walk $clear_pp: $v"
 
 # Warm lookups: 1M random IPAs in the 1 GiB mapped at 4 KiB (3 levels).
 measure lookup-empty bench_empty_loop

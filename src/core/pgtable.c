@@ -6,6 +6,13 @@
  * validates the request and counts the table pages it will need, then (once
  * those pages are reserved) the pass that changes the table. The second pass
  * cannot fail, so an out-of-memory error leaves the table exactly as it was.
+ *
+ * A map or unmap whose range sits inside one existing table, where every
+ * entry it touches is a whole leaf (always so at level 3), can need no table
+ * page and cannot fail: it skips the dry pass and starts at that table (a
+ * stage-2 fault's single page). Leaves going into empty entries with no
+ * hook to run are written in a tight loop; into a table the walk has just
+ * allocated (known zero) without even reading the old entries.
  */
 #include <s2mt/core.h>
 
@@ -41,11 +48,27 @@ static bool s2type_uncached(const struct s2mt_s2type *t)
 		 t->outer == S2MT_CACHE_NC);
 }
 
-int s2mt_prot_check(struct s2mt_prot prot, bool fwb, const char **why)
+/* s2mt_prot_check(), also telling whether the leaf is cacheable (K5): one
+ * decode for both, as map needs both on every call. */
+static int prot_check_cacheable(struct s2mt_prot prot, bool fwb,
+				const char **why, bool *cacheable)
 {
+	/* The named types' MemAttr (s2mt_prot_memattr()) decode, with FWB
+	 * (A4) and without (A3) alike, to: Normal-WB, Normal-NC, Device,
+	 * Normal-WB or stage 1's. None is reserved; NC and Device are the
+	 * uncached ones. Known here, a fault's map needs no decode. */
+	static const bool named_uncached[S2MT_MT_RAW] = {
+		[S2MT_MT_NORMAL_NC] = true,
+		[S2MT_MT_DEVICE] = true,
+	};
 	struct s2mt_s2type t;
 	const char *reason = NULL;
 
+	if (prot.type < S2MT_MT_RAW && !(prot.perm & ~S2MT_PROT_RWX) &&
+	    !((prot.perm & S2MT_PROT_X) && named_uncached[prot.type])) {
+		*cacheable = !named_uncached[prot.type];
+		return 0;
+	}
 	/* Device together with Normal-NC (K3) cannot be expressed: the type
 	 * is one enum value. */
 	if (prot.perm & ~S2MT_PROT_RWX)
@@ -59,11 +82,21 @@ int s2mt_prot_check(struct s2mt_prot prot, bool fwb, const char **why)
 		reason = "K3: execute permission refused for Device memory";
 	else if ((prot.perm & S2MT_PROT_X) && s2type_uncached(&t))
 		reason = "K3: execute permission refused for Normal-NC memory";
-	if (!reason)
+	if (!reason) {
+		/* AS_S1 may be cacheable, depending on the guest: count it. */
+		*cacheable = !s2type_uncached(&t);
 		return 0;
+	}
 	if (why)
 		*why = reason;
 	return -S2MT_EINVAL;
+}
+
+int s2mt_prot_check(struct s2mt_prot prot, bool fwb, const char **why)
+{
+	bool cacheable;
+
+	return prot_check_cacheable(prot, fwb, why, &cacheable);
 }
 
 static bool memattr_cacheable(uint8_t memattr, bool fwb)
@@ -399,6 +432,12 @@ static void drop_subtree(struct s2mt_pgt *pgt, uint64_t *table, unsigned level,
 {
 	uint64_t size = s2mt_level_size(level);
 
+	/* A level-3 table holds nothing but leaves, and with FWB retiring a
+	 * leaf never cleans (K5): nothing in it needs reading. */
+	if (level == 3 && pgt->cfg.fwb) {
+		free_table(pgt, table);
+		return;
+	}
 	for (unsigned i = 0; i < S2MT_PTRS_PER_TABLE; i++) {
 		uint64_t d = table[i];
 		uint64_t r = 0;
@@ -438,7 +477,7 @@ static bool table_empty(const uint64_t *table)
 }
 
 static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
-		       unsigned level, uint64_t base, uint64_t nr);
+		       unsigned level, uint64_t base, uint64_t nr, bool fresh);
 
 /*
  * Descend below the entry at ptep (a table, or a block/hole that needs
@@ -450,6 +489,7 @@ static void descend(struct walk *w, uint64_t *ptep, uint64_t old,
 {
 	struct s2mt_pgt *pgt = w->pgt;
 	uint64_t *child;
+	bool fresh; /* the new table is all zero: nothing to check below */
 
 	if (desc_is_table(old, level)) {
 		child = w->dry && !ptep ? NULL : child_table(pgt, old);
@@ -457,7 +497,8 @@ static void descend(struct walk *w, uint64_t *ptep, uint64_t old,
 			/* Unreachable: a virtual parent never has tables. */
 			return;
 		}
-		walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE);
+		walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE,
+			   false);
 		if (!w->dry && w->op == OP_UNMAP && table_empty(child)) {
 			brk(pgt, ptep, ipa, level);
 			free_table(pgt, child);
@@ -467,11 +508,12 @@ static void descend(struct walk *w, uint64_t *ptep, uint64_t old,
 	if (w->dry) {
 		w->need++;
 		walk_table(w, NULL, desc_valid(old) ? old : 0, level + 1, ipa,
-			   S2MT_PTRS_PER_TABLE);
+			   S2MT_PTRS_PER_TABLE, false);
 		return;
 	}
 	child = mc_take(pgt, &w->mc);
-	if (desc_valid(old)) {
+	fresh = !desc_valid(old);
+	if (!fresh) {
 		/* Split: the new table maps the block's range exactly as the
 		 * block did; the change below it then happens page by page. */
 		for (unsigned i = 0; i < S2MT_PTRS_PER_TABLE; i++)
@@ -482,11 +524,16 @@ static void descend(struct walk *w, uint64_t *ptep, uint64_t old,
 	store(pgt, ptep, ipa, level,
 	      pgt->ops->virt_to_phys(pgt->ctx, child) | S2MT_PTE_VALID |
 		      S2MT_PTE_TABLE);
-	walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE);
+	walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE, fresh);
 }
 
-static void map_leaf(struct walk *w, uint64_t *ptep, uint64_t old,
-		     unsigned level, uint64_t ipa)
+/* Inlined at both of its callers: called out of line from the walk, it
+ * costs every leaf of a map without FWB a third more instructions. */
+static inline __attribute__((always_inline)) void map_leaf(struct walk *w,
+							   uint64_t *ptep,
+							   uint64_t old,
+							   unsigned level,
+							   uint64_t ipa)
 {
 	struct s2mt_pgt *pgt = w->pgt;
 	uint64_t size = s2mt_level_size(level);
@@ -607,52 +654,78 @@ static void visit_perms(struct walk *w, uint64_t *ptep, uint64_t old,
 		tlbi(pgt, ipa, size, level);
 }
 
-/* OP_MAP at level 3 into empty entries with no hooks to run: the bulk
- * case, kept to a store per page. */
-static uint64_t map_l3_run(struct walk *w, uint64_t *table, uint64_t first,
-			   uint64_t last, uint64_t base)
+/* OP_MAP: whether a new leaf needs no hook at all (K5 clean or I-cache
+ * invalidation, pte_store), so that into an empty entry it is one store. */
+static bool map_hookless(const struct walk *w)
 {
-	uint64_t ipa = base + first * S2MT_PAGE_SIZE;
-	uint64_t desc =
-		(w->pa + (ipa - w->start)) | w->leaf_bits | leaf_type_bits(3);
-	uint64_t i;
+	const struct s2mt_pgt *pgt = w->pgt;
 
-	for (i = first; i <= last; i++, desc += S2MT_PAGE_SIZE) {
-		if (table[i])
-			break;
-		table[i] = desc;
+	return !pgt->ops->pte_store && (pgt->cfg.fwb || !w->new_cacheable) &&
+		(pgt->cfg.dic || !(w->prot.perm & S2MT_PROT_X));
+}
+
+/*
+ * OP_MAP, entries [i, end) of a table, each wholly inside the range and a
+ * leaf at this level, with no hook to run: the bulk case, a store per leaf.
+ * Stops at the first entry in use (it needs the full treatment: BBM, K5);
+ * a fresh table has none, so its entries are not even read. Returns the
+ * index it stopped at.
+ */
+static uint64_t map_run(struct walk *w, uint64_t *table, uint64_t i,
+			uint64_t end, uint64_t base, unsigned level, bool fresh)
+{
+	uint64_t size = s2mt_level_size(level);
+	uint64_t desc = (w->pa + (base + i * size - w->start)) | w->leaf_bits |
+		leaf_type_bits(level);
+	volatile uint64_t *p = &table[i], *stop = &table[end];
+
+	/* Single-copy atomic stores, as store() does: the table may be live. */
+	if (fresh) {
+		for (; p < stop; p++, desc += size)
+			*p = desc;
+	} else {
+		for (; p < stop && !*p; p++, desc += size)
+			*p = desc;
 	}
-	w->pgt->stats.leaves_installed += i - first;
-	return i;
+	w->pgt->stats.leaves_installed += (uint64_t)(p - &table[i]);
+	return (uint64_t)(p - table);
 }
 
 static void walk_table(struct walk *w, uint64_t *table, uint64_t fill,
-		       unsigned level, uint64_t base, uint64_t nr)
+		       unsigned level, uint64_t base, uint64_t nr, bool fresh)
 {
-	struct s2mt_pgt *pgt = w->pgt;
-	uint64_t size = s2mt_level_size(level);
+	unsigned shift = S2MT_PAGE_SHIFT + 9 * (3 - level);
+	uint64_t size = 1ull << shift;
 	uint64_t lo = w->start > base ? w->start : base;
 	uint64_t hi = w->end < base + nr * size ? w->end : base + nr * size;
-	uint64_t first = (lo - base) / size, last = (hi - 1 - base) / size;
-	bool fast;
+	uint64_t first = (lo - base) >> shift, last = (hi - 1 - base) >> shift;
+	/* Entries [whole, whole_end) lie wholly inside the range. */
+	uint64_t whole = (lo - base + size - 1) >> shift;
+	uint64_t whole_end = (hi - base) >> shift;
+	bool leaves, fast, skip;
 
 	/* Nothing at level 3 ever needs a table page. */
 	if (w->dry && level == 3 && w->op != OP_RELAX)
 		return;
-	fast = !w->dry && level == 3 && w->op == OP_MAP &&
-		!pgt->ops->pte_store && (pgt->cfg.fwb || !w->new_cacheable) &&
-		(pgt->cfg.dic || !(w->prot.perm & S2MT_PROT_X));
+	/* OP_MAP: the whole entries here become leaves (visit_map()). */
+	leaves = w->op == OP_MAP && level >= w->min_leaf_level &&
+		!((w->pa - w->start) & (size - 1));
+	/* ... with no hook to run for them (K5 and pte_store). */
+	fast = leaves && !w->dry && map_hookless(w);
+	/* The dry pass has nothing to count or check in a whole leaf or a
+	 * whole entry unmapped; only the partial ends can need tables. */
+	skip = w->dry && (leaves || w->op == OP_UNMAP);
 	for (uint64_t i = first; i <= last && !w->err; i++) {
-		uint64_t ipa = base + i * size;
-		uint64_t old;
+		uint64_t ipa, old;
 
-		if (fast) {
-			i = map_l3_run(w, table, i, last, base);
+		if ((fast || skip) && i >= whole && i < whole_end) {
+			i = skip ? whole_end
+				 : map_run(w, table, i, whole_end, base, level,
+					   fresh);
 			if (i > last)
 				break;
-			ipa = base +
-				i * size; /* the entry the run stopped at */
 		}
+		ipa = base + (i << shift);
 		old = table    ? table[i]
 			: fill ? split_child(fill, level, (unsigned)i)
 			       : 0;
@@ -677,7 +750,125 @@ static void walk_root(struct walk *w)
 	struct s2mt_pgt *pgt = w->pgt;
 
 	walk_table(w, pgt->pgd, 0, pgt->geo.start_level, 0,
-		   (uint64_t)pgt->geo.nr_start_tables * S2MT_PTRS_PER_TABLE);
+		   (uint64_t)pgt->geo.nr_start_tables * S2MT_PTRS_PER_TABLE,
+		   false);
+}
+
+/* Where commit_direct() found the range: the table holding it, its level,
+ * the first entry and its descriptor, the way down from the start level. */
+struct spot {
+	uint64_t *table;
+	unsigned level, top;
+	uint64_t mask; /* an entry's size at this level, less one */
+	uint64_t i, d;
+	/* path[l]: the entry at level l pointing to tables[l + 1]; set for
+	 * top <= l < level only. */
+	uint64_t *path[4], *tables[4];
+};
+
+/* commit_direct(), all but a fault's store into an empty entry: out of
+ * line, so that this one stays short. */
+static __attribute__((noinline)) void commit_at(struct walk *w, struct spot *s)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	uint64_t *table = s->table, mask = s->mask;
+	unsigned level = s->level;
+
+	if (w->end - w->start == mask + 1) {
+		/* One entry, wholly covered and, for a map, a leaf here: its
+		 * visit, without the loop. */
+		if (w->op == OP_MAP)
+			map_leaf(w, &table[s->i], s->d, level, w->start);
+		else
+			visit_unmap(w, &table[s->i], s->d, level, w->start);
+	} else if (level == s->top) {
+		walk_table(w, table, 0, level, 0,
+			   (uint64_t)pgt->geo.nr_start_tables *
+				   S2MT_PTRS_PER_TABLE,
+			   false);
+	} else {
+		walk_table(w, table, 0, level, w->start & ~((mask << 9) | 511),
+			   S2MT_PTRS_PER_TABLE, false);
+	}
+	/* Unmap: tables left empty go, bottom up, as descend() does it. */
+	if (w->op == OP_UNMAP)
+		for (; level > s->top && table_empty(s->tables[level]);
+		     level--) {
+			/* The entry at level - 1 that maps this table. */
+			uint64_t ipa = w->start & ~((mask << 9) | 511);
+
+			brk(pgt, s->path[level - 1], ipa, level - 1);
+			free_table(pgt, s->tables[level]);
+			mask = (mask << 9) | 511;
+		}
+}
+
+/*
+ * A map or unmap that provably needs no table page, committed without the
+ * dry pass: the range lies inside one existing table and each entry of it
+ * that the range touches is covered whole and, for a map, becomes a leaf
+ * there (always so at level 3). Such a walk neither descends nor allocates
+ * and cannot fail, so the all-or-nothing guarantee holds without counting.
+ * Returns false (nothing done) when it cannot tell.
+ */
+static bool commit_direct(struct walk *w)
+{
+	struct s2mt_pgt *pgt = w->pgt;
+	const struct s2mt_mm_ops *ops = pgt->ops;
+	bool linear = ops->p2v_linear;
+	unsigned level = pgt->geo.start_level;
+	unsigned shift = S2MT_PAGE_SHIFT + 9 * (3 - level);
+	/* Bits that differ between the first and the last byte: the range
+	 * lies inside one entry of a level when none is at or above its
+	 * shift. */
+	uint64_t span = w->start ^ (w->end - 1), len = w->end - w->start;
+	uint64_t *table = pgt->pgd;
+	uint64_t mask = (1ull << shift) - 1, i = w->start >> shift, d;
+	struct spot s;
+
+	if (w->op != OP_MAP && w->op != OP_UNMAP)
+		return false;
+	s.top = level;
+	for (;;) {
+		d = table[i];
+		if (level == 3 || (span >> shift) || !desc_is_table(d, level))
+			break;
+		/* The range is this whole entry: the walk replaces the table
+		 * with a leaf (or unmaps it whole), it does not go below. */
+		if (len == mask + 1 &&
+		    (w->op == OP_UNMAP ||
+		     (level >= w->min_leaf_level && !(w->pa & mask))))
+			break;
+		s.path[level] = &table[i];
+		table = linear
+			? (uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) +
+						  ops->p2v_offset)
+			: child_table(pgt, d);
+		s.tables[++level] = table;
+		shift -= 9;
+		mask >>= 9;
+		i = (w->start >> shift) & (S2MT_PTRS_PER_TABLE - 1);
+	}
+	if (level < 3 &&
+	    (((w->start | w->end) & mask) ||
+	     (w->op == OP_MAP &&
+	      (level < w->min_leaf_level || (w->pa & mask)))))
+		return false;
+	if (len == mask + 1 && w->op == OP_MAP && !d && map_hookless(w)) {
+		/* One empty entry (a fault's page), a leaf here, with nothing
+		 * to break or maintain: one store. */
+		*(volatile uint64_t *)&table[i] =
+			w->pa | w->leaf_bits | leaf_type_bits(level);
+		pgt->stats.leaves_installed++;
+		return true;
+	}
+	s.table = table;
+	s.level = level;
+	s.mask = mask;
+	s.i = i;
+	s.d = d;
+	commit_at(w, &s);
+	return true;
 }
 
 /* Dry pass, reserve, commit. */
@@ -685,14 +876,17 @@ static int run(struct walk *w)
 {
 	struct s2mt_pgt *pgt = w->pgt;
 
+	w->err = 0;
+	w->mc.head = NULL;
+	w->mc.nr = 0;
+	w->dry = false;
+	if (commit_direct(w))
+		return 0;
 	w->dry = true;
 	w->need = 0;
-	w->err = 0;
 	walk_root(w);
 	if (w->err)
 		return w->err;
-	w->mc.head = NULL;
-	w->mc.nr = 0;
 	for (size_t i = 0; i < w->need; i++) {
 		void *page = pgt->ops->zalloc_pages(pgt->ctx, 1);
 
@@ -795,23 +989,28 @@ uint64_t s2mt_pgt_vttbr(const struct s2mt_pgt *pgt)
 int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
 		 struct s2mt_prot prot, uint64_t max_leaf)
 {
-	struct walk w = { .pgt = pgt,
-			  .op = OP_MAP,
-			  .start = ipa,
-			  .end = ipa + size,
-			  .pa = pa,
-			  .prot = prot };
+	/* Set field by field: a fault maps one page, and zeroing the whole
+	 * walk would cost it more than the map. run() sets the rest; map
+	 * reads no other. */
+	struct walk w;
 	int err = check_range(pgt, ipa, size);
 
 	if (err)
 		return err;
+	w.pgt = pgt;
+	w.op = OP_MAP;
+	w.start = ipa;
+	w.end = ipa + size;
+	w.pa = pa;
+	w.prot = prot;
 	if (pa & (S2MT_PAGE_SIZE - 1) || pa + size < pa ||
 	    pa + size > 1ull << pgt->cfg.pa_bits) {
 		pgt->why =
 			"A1: PA must be 4 KiB aligned and inside the PA size";
 		return -S2MT_EINVAL;
 	}
-	err = s2mt_prot_check(prot, pgt->cfg.fwb, &pgt->why);
+	err = prot_check_cacheable(prot, pgt->cfg.fwb, &pgt->why,
+				   &w.new_cacheable);
 	if (err)
 		return err;
 	switch (max_leaf) {
@@ -830,7 +1029,6 @@ int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
 		return -S2MT_EINVAL;
 	}
 	w.leaf_bits = prot_bits(prot, pgt->cfg.fwb);
-	w.new_cacheable = s2mt_prot_cacheable(prot, pgt->cfg.fwb);
 	return run(&w);
 }
 
