@@ -221,20 +221,24 @@ echo "    raw $braw, net $bnet instructions per lookup;" \
 echo "    self instructions per lookup, by function:"
 functions lookup-block
 
-# The model's fault path (s2mt_vm_guest_abort: memslot, VMA, policy, table),
-# one fault per iteration on a page stage 2 does not map yet; the table
-# pages it allocates are included (issue 13: < 400 for a 4 KiB fault).
+# The model's fault path (s2mt_vm_guest_abort: memslot, VMA, policy, host
+# fault, table), one fault per iteration on a page stage 2 does not map
+# yet; the table pages it allocates are included (issue 13: < 400 for a
+# 4 KiB fault). "terse" is the path s2mt_vm_touch() takes for every fault
+# but its first (the same decisions, no sentence); the target is held to
+# it, and the path with the sentence is shown beside it.
 FAULT_TARGET=400
 echo "  the model's fault path (s2mt_vm_guest_abort, write faults, grace-hopper 6.17):"
-for kind in anon hugetlb pfnmap; do
+for kind in anon-terse anon hugetlb-terse pfnmap-terse; do
 	measure "fault-$kind" bench_fault_loop
 	case $kind in
-	anon) what="4 KiB anonymous fault" ;;
-	hugetlb) what="2 MiB hugetlb fault" ;;
-	*) what="PFNMAP fault, 1 GiB-congruent BAR (1 GiB leaf)" ;;
+	anon-terse) what="4 KiB anonymous fault, terse" ;;
+	anon) what="4 KiB anonymous fault, with its sentence" ;;
+	hugetlb-terse) what="2 MiB hugetlb fault, terse" ;;
+	*) what="PFNMAP fault, 1 GiB-congruent BAR (1 GiB leaf), terse" ;;
 	esac
 	pf=$(per "$ir" "$iters")
-	if [ "$kind" = anon ]; then
+	if [ "$kind" = anon-terse ]; then
 		v=$(awk -v x="$pf" -v t="$FAULT_TARGET" \
 			'BEGIN { print (x < t ? "PASS" : "MISS") }')
 		echo "    $what: $pf instructions per fault ($iters faults);" \

@@ -371,6 +371,63 @@ static void test_H6_partial_blocks(void **state)
 	tw_fini(&w);
 }
 
+/* H5's page bitmaps against a byte a page: random ranges marked written,
+ * then s2mt_mm_written() and s2mt_mm_written_run() asked over random
+ * ranges that cross word boundaries. */
+static void test_H5_page_bitmaps(void **state)
+{
+	enum { PAGES = 4096 };
+	static unsigned char ref[PAGES];
+	uint64_t rng = 0x5eed;
+	struct tw w;
+
+	(void)state;
+	memset(ref, 0, sizeof(ref));
+	tw_init(&w, "6.17", S2MT_THP_MADVISE, true);
+	for (unsigned round = 0; round < 400; round++) {
+		uint64_t first, n, want_run;
+		bool all = true;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		first = (rng >> 20) % PAGES;
+		n = 1 + (rng >> 40) % 200;
+		if (first + n > PAGES)
+			n = PAGES - first;
+		if (round % 3 == 0) {
+			s2mt_mm_mark_written(&w.mm,
+					     S2MT_HOST_RAM_BASE + first * SZ_4K,
+					     n * SZ_4K);
+			memset(ref + first, 1, n);
+			continue;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			all &= ref[first + i];
+		expect(s2mt_mm_written(&w.mm,
+				       S2MT_HOST_RAM_BASE + first * SZ_4K,
+				       n * SZ_4K) == all,
+		       "round %u: written(%llu, %llu)", round,
+		       (unsigned long long)first, (unsigned long long)n);
+		for (want_run = 1;
+		     want_run < n && ref[first + want_run] == ref[first];
+		     want_run++)
+			;
+		expect(s2mt_mm_written_run(&w.mm,
+					   S2MT_HOST_RAM_BASE + first * SZ_4K,
+					   n * SZ_4K) == want_run * SZ_4K,
+		       "round %u: written_run(%llu, %llu) = %llu pages, want "
+		       "%llu",
+		       round, (unsigned long long)first, (unsigned long long)n,
+		       (unsigned long long)(s2mt_mm_written_run(
+						    &w.mm,
+						    S2MT_HOST_RAM_BASE +
+							    first * SZ_4K,
+						    n * SZ_4K) /
+					    SZ_4K),
+		       (unsigned long long)want_run);
+	}
+	tw_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_H6_invalidates_every_vm),
 		cmocka_unit_test(test_H6_alignment_by_version),
 		cmocka_unit_test(test_H6_partial_blocks),
+		cmocka_unit_test(test_H5_page_bitmaps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

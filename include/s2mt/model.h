@@ -670,7 +670,6 @@ struct s2mt_vm_stats {
 	 * write-protecting a memslot (K7). */
 	uint64_t tlbi_ipa, tlbi_vmid, tlbi_range;
 	uint64_t dclean_bytes, iinval_bytes, cmo_impossible_bytes;
-	uint64_t leaves_by_level[4];
 	uint64_t invalidations; /* MMU-notifier calls that unmapped */
 };
 
@@ -713,6 +712,11 @@ struct s2mt_vm {
 	 * empty): for paths that take many and show none. The decisions,
 	 * leaves and counts are the same; retries still say why. */
 	bool terse;
+	/* The last fault's policy question and answer (s2mt_policy() is
+	 * pure; the next page of the same VMA asks the same). */
+	bool policy_memo;
+	struct s2mt_policy_in policy_memo_in;
+	struct s2mt_policy_out policy_memo_out;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };

@@ -509,7 +509,16 @@ static int policy_fault(const struct s2mt_policy_in *in,
 
 int s2mt_policy(const struct s2mt_policy_in *in, struct s2mt_policy_out *out)
 {
-	*out = (struct s2mt_policy_out){ 0 };
+	/* Every field but the sentence's unused tail (a fault path asks
+	 * this for every fault). */
+	out->err = 0;
+	out->rule = NULL;
+	out->reason[0] = '\0';
+	out->prot = (struct s2mt_prot){ 0 };
+	out->device = false;
+	out->force_noncacheable = false;
+	out->cacheable_pfnmap = false;
+	out->no_block_upgrade = false;
 	if (in->era >= S2MT_ERA_COUNT_ || in->design >= S2MT_DESIGN_COUNT_) {
 		struct s2mt_fmt f;
 

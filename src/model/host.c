@@ -795,20 +795,47 @@ int s2mt_mm_init(struct s2mt_mm *mm, struct s2mt_host *host)
 	return 0;
 }
 
+/* Host RAM is the host's first region (s2mt_host_init), from
+ * S2MT_HOST_RAM_BASE. */
 static bool ram_page(const struct s2mt_mm *mm, uint64_t pa, uint64_t *page)
 {
-	const struct s2mt_phys_region *r = s2mt_host_region(mm->host, pa);
+	const struct s2mt_phys_region *r = &mm->host->regions[0];
 
-	if (!r || r->kind != S2MT_PHYS_RAM)
+	if (pa < S2MT_HOST_RAM_BASE || pa - S2MT_HOST_RAM_BASE >= r->size)
 		return false;
 	*page = (pa - S2MT_HOST_RAM_BASE) / SZ_4K;
 	return true;
 }
 
-static bool written_bit(const struct s2mt_mm *mm, uint64_t page)
+/*
+ * Page bitmaps of host RAM (written, zero_mapped: one bit a 4 KiB page
+ * from S2MT_HOST_RAM_BASE, allocated on first use, written_words long).
+ * Ranges go a word at a time: a 2 MiB or 1 GiB page is 8 or 4096 words.
+ */
+static uint64_t range_mask(uint64_t page, uint64_t last)
 {
-	return mm->written && page / 64 < mm->written_words &&
-		(mm->written[page / 64] >> (page % 64) & 1);
+	uint64_t lo = page % 64, n = last - page + 1;
+
+	if (n > 64 - lo)
+		n = 64 - lo;
+	return (n == 64 ? ~0ull : (1ull << n) - 1) << lo;
+}
+
+/* Whether every bit of [page, last] is set (all = true) or whether any
+ * is (all = false). */
+static bool bits_test(const struct s2mt_mm *mm, const uint64_t *map,
+		      uint64_t page, uint64_t last, bool all)
+{
+	if (!map || last / 64 >= mm->written_words)
+		return false;
+	while (page <= last) {
+		uint64_t m = range_mask(page, last), w = map[page / 64] & m;
+
+		if (all ? w != m : w != 0)
+			return !all;
+		page = (page | 63) + 1;
+	}
+	return all;
 }
 
 bool s2mt_mm_written(const struct s2mt_mm *mm, uint64_t pa, uint64_t size)
@@ -817,42 +844,49 @@ bool s2mt_mm_written(const struct s2mt_mm *mm, uint64_t pa, uint64_t size)
 
 	if (!mm || !size || !ram_page(mm, pa, &page))
 		return false;
-	for (uint64_t i = 0; i < size / SZ_4K; i++)
-		if (!written_bit(mm, page + i))
-			return false;
-	return true;
+	return bits_test(mm, mm->written, page, page + size / SZ_4K - 1, true);
 }
 
 uint64_t s2mt_mm_written_run(const struct s2mt_mm *mm, uint64_t pa,
 			     uint64_t size)
 {
-	uint64_t page, n;
+	uint64_t page, n = 1, pages = size / SZ_4K;
 	bool first;
 
 	if (!mm || !ram_page(mm, pa, &page))
 		return size;
-	first = written_bit(mm, page);
-	for (n = 1; n < size / SZ_4K; n++)
-		if (written_bit(mm, page + n) != first)
+	first = bits_test(mm, mm->written, page, page, true);
+	while (n < pages) {
+		uint64_t last = page + pages - 1, p = page + n;
+		uint64_t m = range_mask(p, last);
+		uint64_t w = mm->written && p / 64 < mm->written_words
+			? mm->written[p / 64]
+			: 0;
+		uint64_t differ = (first ? ~w : w) & m;
+
+		if (differ) {
+			n += (uint64_t)__builtin_ctzll(differ) - p % 64;
 			break;
-	return n * SZ_4K;
+		}
+		n = (p | 63) + 1 - page;
+	}
+	return (n < pages ? n : pages) * SZ_4K;
 }
 
 /* Sets (or clears) the bits of the 4 KiB pages [pa, pa+size) of host RAM
- * in *map (written or zero_mapped, one bit a page, allocated on first
- * use; the written_words of both). Outside host RAM: nothing. */
+ * in *map. Outside host RAM: nothing. */
 static void mark_bits(struct s2mt_mm *mm, uint64_t **map, uint64_t pa,
 		      uint64_t size, bool set)
 {
-	const struct s2mt_phys_region *r =
-		s2mt_host_region(mm->host, S2MT_HOST_RAM_BASE);
-	size_t words = (size_t)((r->size / SZ_4K + 63) / 64);
 	uint64_t page, last;
 
 	if (!size || !ram_page(mm, pa, &page) ||
 	    !ram_page(mm, pa + size - 1, &last))
 		return;
 	if (!*map) {
+		size_t words =
+			(size_t)((mm->host->regions[0].size / SZ_4K + 63) / 64);
+
 		if (!set)
 			return;
 		*map = calloc(words, sizeof(uint64_t));
@@ -861,11 +895,14 @@ static void mark_bits(struct s2mt_mm *mm, uint64_t **map, uint64_t pa,
 				 words * sizeof(uint64_t));
 		mm->written_words = words;
 	}
-	for (; page <= last; page++) {
+	while (page <= last) {
+		uint64_t m = range_mask(page, last);
+
 		if (set)
-			(*map)[page / 64] |= 1ull << (page % 64);
+			(*map)[page / 64] |= m;
 		else
-			(*map)[page / 64] &= ~(1ull << (page % 64));
+			(*map)[page / 64] &= ~m;
+		page = (page | 63) + 1;
 	}
 }
 
@@ -879,13 +916,10 @@ bool s2mt_mm_zero_mapped(const struct s2mt_mm *mm, uint64_t pa, uint64_t size)
 {
 	uint64_t page;
 
-	if (!mm || !size || !mm->zero_mapped || !ram_page(mm, pa, &page))
+	if (!mm || !size || !ram_page(mm, pa, &page))
 		return false;
-	for (uint64_t i = 0; i < size / SZ_4K; i++)
-		if (!(mm->zero_mapped[(page + i) / 64] >> ((page + i) % 64) &
-		      1))
-			return false;
-	return true;
+	return bits_test(mm, mm->zero_mapped, page, page + size / SZ_4K - 1,
+			 true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1000,10 +1034,17 @@ static uint64_t thp_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 	return state == S2MT_THP_SPLIT ? 0 : SZ_2M;
 }
 
+/* One page's bit, for the fault path. */
+static bool page_bit(const struct s2mt_mm *mm, const uint64_t *map, uint64_t n)
+{
+	return map && n / 64 < mm->written_words &&
+		(map[n / 64] >> (n % 64) & 1);
+}
+
 uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		       uint64_t hva, bool write)
 {
-	uint64_t page, pa, size;
+	uint64_t page, pa, size, n;
 	size_t i;
 
 	if (!mm || !vma || hva < vma->start || hva >= vma->end)
@@ -1020,20 +1061,24 @@ uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		return SZ_4K;
 	page = hva & ~(uint64_t)(SZ_4K - 1);
 	pa = vma->pa + (page - vma->start);
-	if (s2mt_mm_written(mm, pa, SZ_4K))
+	if (!ram_page(mm, pa, &n) || page_bit(mm, mm->written, n))
 		return SZ_4K;
 	if (!write) {
 		/* do_anonymous_page(): the zero page, read-only. */
-		mark_bits(mm, &mm->zero_mapped, pa, SZ_4K, true);
+		if (!page_bit(mm, mm->zero_mapped, n))
+			mark_bits(mm, &mm->zero_mapped, pa, SZ_4K, true);
 		return SZ_4K;
 	}
 	/* A new page (do_anonymous_page()), or do_wp_page() copying the
 	 * zero page and replacing the PTE: the secondary MMUs are told
 	 * (K8). Either way the page is the process's own from now on, even
 	 * if KVM then retries. */
-	s2mt_mm_mark_written(mm, pa, SZ_4K);
-	if (s2mt_mm_zero_mapped(mm, pa, SZ_4K)) {
-		mark_bits(mm, &mm->zero_mapped, pa, SZ_4K, false);
+	if (mm->written)
+		mm->written[n / 64] |= 1ull << (n % 64);
+	else
+		mark_bits(mm, &mm->written, pa, SZ_4K, true);
+	if (page_bit(mm, mm->zero_mapped, n)) {
+		mm->zero_mapped[n / 64] &= ~(1ull << (n % 64));
 		mm_notify(mm, page, page + SZ_4K);
 	}
 	return SZ_4K;

@@ -298,9 +298,6 @@ static void env_pte_store(void *ctx, uint64_t ipa, unsigned level, uint64_t old,
 
 	if (!desc_leaf(new, level))
 		return;
-	vm->stats.leaves_by_level[level]++;
-	if (vm->pgt.cfg.fwb)
-		return; /* Z3 needs no record: nothing is cleaned with FWB */
 	s2mt_leaf_decode(new, level, ipa, &leaf);
 	prot = s2mt_leaf_prot(&leaf, vm->pgt.cfg.fwb);
 	prot.type = S2MT_MT_RAW;
@@ -346,6 +343,21 @@ static const struct s2mt_mm_ops vm_env_ops = {
 	.dcache_clean_inval_poc = env_dclean,
 	.icache_inval_pou = env_iinval,
 	.pte_store = env_pte_store,
+	.p2v_linear = true,
+	.p2v_offset = 0,
+};
+
+/* With FWB nothing is cleaned, so Z3 has nothing to watch: no store hook,
+ * and the table code may write leaves in its tight loop. */
+static const struct s2mt_mm_ops vm_env_ops_fwb = {
+	.zalloc_pages = env_zalloc,
+	.free_pages = env_free,
+	.virt_to_phys = env_v2p,
+	.phys_to_virt = env_p2v,
+	.tlbi_ipa = env_tlbi_ipa,
+	.tlbi_vmid = env_tlbi_vmid,
+	.dcache_clean_inval_poc = env_dclean,
+	.icache_inval_pou = env_iinval,
 	.p2v_linear = true,
 	.p2v_offset = 0,
 };
@@ -485,7 +497,8 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 			kvm->host->arch != S2MT_ARCH_ARM64,
 		.vmid = kvm->next_vmid,
 	};
-	err = s2mt_pgt_init(&vm->pgt, &cfg, &vm_env_ops, vm);
+	err = s2mt_pgt_init(&vm->pgt, &cfg,
+			    cfg.fwb ? &vm_env_ops_fwb : &vm_env_ops, vm);
 	if (err) {
 		KVM_WHY(kvm, "A2", "%s", vm->pgt.why);
 		pool_destroy(vm->table_pool);
@@ -1132,8 +1145,11 @@ static void host_page(const struct s2mt_vma *vma, uint64_t hva, uint64_t *pa,
 static bool thp_backs_block(const struct s2mt_mm *mm,
 			    const struct s2mt_vma *vma, uint64_t hva)
 {
-	unsigned state = s2mt_mm_thp_state(mm, vma, hva);
+	unsigned state;
 
+	if (!s2mt_mm_thp_eligible(mm, vma))
+		return false;
+	state = s2mt_mm_thp_state(mm, vma, hva);
 	return state == S2MT_THP_ZERO || state == S2MT_THP_HUGE;
 }
 
@@ -1171,6 +1187,30 @@ static void mark_dirty(const struct s2mt_memslot *s, uint64_t ipa)
 		return;
 	page = (ipa - s->gpa) / PAGE_SIZE;
 	s->dirty_bitmap[page / 64] |= 1ULL << (page % 64);
+}
+
+/* A fault's result as nothing happened yet: every field zero, the two
+ * sentences empty (not their whole buffers: this runs for every fault). */
+static void fault_reset(struct s2mt_fault *out)
+{
+	out->outcome = 0;
+	out->err = 0;
+	out->rule = NULL;
+	out->reason[0] = '\0';
+	out->slot = -1;
+	out->hva = 0;
+	out->policy.err = 0;
+	out->policy.rule = NULL;
+	out->policy.reason[0] = '\0';
+	out->policy.prot = (struct s2mt_prot){ 0 };
+	out->policy.device = false;
+	out->policy.force_noncacheable = false;
+	out->policy.cacheable_pfnmap = false;
+	out->policy.no_block_upgrade = false;
+	out->has_leaf = false;
+	out->leaf = (struct s2mt_leaf){ 0 };
+	out->dclean_bytes = 0;
+	out->iinval_bytes = 0;
 }
 
 /* strlcpy: as much of src as fits, always terminated. */
@@ -1284,8 +1324,7 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	uint64_t fault_granule = 0;
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	out->slot = -1;
+	fault_reset(out);
 	if (access != S2MT_ACCESS_READ && access != S2MT_ACCESS_WRITE &&
 	    access != S2MT_ACCESS_EXEC) {
 		VM_WHY(vm, "model",
@@ -1348,7 +1387,29 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	}
 	s2mt_vm_fault_policy_in(vm, slot, vma, access, &in);
 	in.no_reason = vm->terse;
-	err = s2mt_policy(&in, &out->policy);
+	/* The policy is pure: the same question as the last fault's (the
+	 * common case: the next page of the same slot and VMA) has the same
+	 * answer, sentence included. */
+	if (vm->policy_memo && !memcmp(&in, &vm->policy_memo_in, sizeof(in))) {
+		const struct s2mt_policy_out *m = &vm->policy_memo_out;
+
+		out->policy.err = m->err;
+		out->policy.rule = m->rule;
+		if (!vm->terse)
+			copy_text(out->policy.reason,
+				  sizeof(out->policy.reason), m->reason);
+		out->policy.prot = m->prot;
+		out->policy.device = m->device;
+		out->policy.force_noncacheable = m->force_noncacheable;
+		out->policy.cacheable_pfnmap = m->cacheable_pfnmap;
+		out->policy.no_block_upgrade = m->no_block_upgrade;
+		err = m->err;
+	} else {
+		err = s2mt_policy(&in, &out->policy);
+		vm->policy_memo_in = in;
+		vm->policy_memo_out = out->policy;
+		vm->policy_memo = true;
+	}
 	if (!vm->terse)
 		copy_text(out->reason, sizeof(out->reason), out->policy.reason);
 	if (err == -S2MT_ENOEXEC)
@@ -1361,7 +1422,9 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	/* H5, H6: KVM's get_user_pages runs the host's fault handler, which
 	 * may replace the (huge) zero page and so invalidate (K8, below). */
 	thp_seq = vm->mmu_invalidate_seq;
-	thp_before = s2mt_mm_thp_state(vm->kvm->mm, vma, out->hva);
+	thp_before = s2mt_mm_thp_eligible(vm->kvm->mm, vma)
+		? s2mt_mm_thp_state(vm->kvm->mm, vma, out->hva)
+		: S2MT_THP_SPLIT;
 	if (private_ram(vma))
 		s2mt_mm_fault(vm->kvm->mm, vma, out->hva,
 			      access == S2MT_ACCESS_WRITE);
@@ -1428,7 +1491,10 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 		/* user_mem_abort(): a writable mapping marks the page dirty. */
 		if (out->policy.prot.perm & S2MT_PROT_W)
 			mark_dirty(slot, ipa);
-		if (access == S2MT_ACCESS_WRITE && private_ram(vma))
+		/* H5: s2mt_mm_fault() marked anonymous pages; a private
+		 * hugetlb page becomes the process's own here. */
+		if (access == S2MT_ACCESS_WRITE && private_ram(vma) &&
+		    (vma->flags & S2MT_VM_HUGETLB))
 			s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
 		out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 		return finish(vm, out, S2MT_FAULT_PERM_RELAXED, 0,
@@ -1444,7 +1510,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
 	if (out->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty(slot, ipa);
-	if (access == S2MT_ACCESS_WRITE && private_ram(vma))
+	if (access == S2MT_ACCESS_WRITE && private_ram(vma) &&
+	    (vma->flags & S2MT_VM_HUGETLB))
 		s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
 	out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
