@@ -72,6 +72,23 @@ per() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }
 
+# measure_net MODE FUNCTION EMPTY-MODE EMPTY-FUNCTION: a workload and the
+# same loop with nothing in it; sets $raw and $overhead (instructions per
+# iteration), $net (their difference) and $iters.
+measure_net() {
+	measure "$3" "$4"
+	empty_ir=$ir
+	empty_n=$iters
+	measure "$1" "$2"
+	if [ "$iters" != "$empty_n" ]; then
+		echo "bench-callgrind: $2 and $4 differ in length" >&2
+		exit 1
+	fi
+	raw=$(per "$ir" "$iters")
+	overhead=$(per "$empty_ir" "$empty_n")
+	net=$(awk -v r="$raw" -v o="$overhead" 'BEGIN { printf "%.2f", r - o }')
+}
+
 # functions MODE: self instructions per iteration of each function called.
 functions() {
 	callgrind_annotate --inclusive=no --show-percs=no --threshold=100 \
@@ -139,17 +156,10 @@ echo "    map/floor: $mpp / $fpd = $ratio; target <= $MAP_FLOOR_TARGET: $v"
 # A stage-2 fault's map: one 4 KiB page per s2mt_pgt_map call, into
 # level-1/2/3 tables that already exist (the last page of each 2 MiB was
 # mapped first); the loop's own cost (bench_map1_empty_loop) subtracted.
-measure map1-empty bench_map1_empty_loop
-m1e_ir=$ir
-m1e_n=$iters
-measure map1 bench_map1_loop
-if [ "$iters" != "$m1e_n" ]; then
-	echo "bench-callgrind: map1 and its empty loop differ in length" >&2
-	exit 1
-fi
-m1raw=$(per "$ir" "$iters")
-m1over=$(per "$m1e_ir" "$m1e_n")
-m1net=$(awk -v r="$m1raw" -v o="$m1over" 'BEGIN { printf "%.2f", r - o }')
+measure_net map1 bench_map1_loop map1-empty bench_map1_empty_loop
+m1raw=$raw
+m1over=$overhead
+m1net=$net
 v=$(awk -v x="$m1net" -v t="$MAP1_TARGET" \
 	'BEGIN { print (x <= t ? "PASS" : "FAIL") }')
 echo "  single-page map into existing tables (s2mt_pgt_map of 4 KiB," \
@@ -177,19 +187,8 @@ echo "  plain walk zeroing the same level-3 descriptors (bench_clear_loop," \
 echo "    unmap $unmap_pp <= plain walk $clear_pp: $v"
 
 # Warm lookups: 1M random IPAs in the 1 GiB mapped at 4 KiB (3 levels).
-measure lookup-empty bench_empty_loop
-empty_ir=$ir
-empty_n=$iters
-measure lookup bench_lookup_loop
-look_ir=$ir
+measure_net lookup bench_lookup_loop lookup-empty bench_empty_loop
 look_n=$iters
-if [ "$look_n" != "$empty_n" ]; then
-	echo "bench-callgrind: lookup and empty loops differ in length" >&2
-	exit 1
-fi
-raw=$(per "$look_ir" "$look_n")
-overhead=$(per "$empty_ir" "$empty_n")
-net=$(awk -v r="$raw" -v o="$overhead" 'BEGIN { printf "%.2f", r - o }')
 verdict=$(awk -v x="$net" -v t="$LOOKUP_TARGET" \
 	'BEGIN { print (x < t ? "PASS" : "MISS") }')
 echo "  warm lookup (s2mt_pgt_get_leaf), 4 KiB table (3 levels, $look_n random IPAs):"

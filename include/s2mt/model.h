@@ -691,6 +691,7 @@ struct s2mt_vm {
 	struct s2mt_memslot *slots; /* sorted by gpa */
 	size_t nr_slots, cap_slots;
 	struct s2mt_pgt pgt;
+	struct s2mt_mm_ops env_ops; /* the table's environment (kvm.c) */
 	uint64_t mmu_invalidate_seq;
 	struct s2mt_vm_stats stats;
 	struct s2mt_cmo *cmos; /* every CMO, in order (coalesced) */

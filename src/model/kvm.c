@@ -347,21 +347,6 @@ static const struct s2mt_mm_ops vm_env_ops = {
 	.p2v_offset = 0,
 };
 
-/* With FWB nothing is cleaned, so Z3 has nothing to watch: no store hook,
- * and the table code may write leaves in its tight loop. */
-static const struct s2mt_mm_ops vm_env_ops_fwb = {
-	.zalloc_pages = env_zalloc,
-	.free_pages = env_free,
-	.virt_to_phys = env_v2p,
-	.phys_to_virt = env_p2v,
-	.tlbi_ipa = env_tlbi_ipa,
-	.tlbi_vmid = env_tlbi_vmid,
-	.dcache_clean_inval_poc = env_dclean,
-	.icache_inval_pou = env_iinval,
-	.p2v_linear = true,
-	.p2v_offset = 0,
-};
-
 /* ------------------------------------------------------------------ */
 /* /dev/kvm and capabilities                                           */
 /* ------------------------------------------------------------------ */
@@ -497,8 +482,12 @@ int s2mt_kvm_create_vm(struct s2mt_kvm *kvm, unsigned long type,
 			kvm->host->arch != S2MT_ARCH_ARM64,
 		.vmid = kvm->next_vmid,
 	};
-	err = s2mt_pgt_init(&vm->pgt, &cfg,
-			    cfg.fwb ? &vm_env_ops_fwb : &vm_env_ops, vm);
+	/* With FWB nothing is cleaned, so Z3 has nothing to watch: no store
+	 * hook, and the table code may write leaves in its tight loop. */
+	vm->env_ops = vm_env_ops;
+	if (cfg.fwb)
+		vm->env_ops.pte_store = NULL;
+	err = s2mt_pgt_init(&vm->pgt, &cfg, &vm->env_ops, vm);
 	if (err) {
 		KVM_WHY(kvm, "A2", "%s", vm->pgt.why);
 		pool_destroy(vm->table_pool);
