@@ -99,5 +99,8 @@ man-check:
 install-check: man-check
 	scripts/install-check.sh $(B)
 
-# The .pc file follows PREFIX and LIBDIR of each make run.
+# The .pc file follows PREFIX and LIBDIR (and the version) of each make
+# run. Phony, since the top Makefile's .SECONDARY: would otherwise let a
+# missing FORCE count as up to date.
+.PHONY: FORCE
 FORCE:
