@@ -156,7 +156,9 @@ static void test_probe(void **state)
 			       "0000:00:02.0: BAR0 1M, BAR2 2M "
 			       "prefetch"));
 	assert_non_null(strstr(r.out, "2M pages: 12 free of 16"));
-	assert_non_null(strstr(r.out, "THP                    madvise"));
+	assert_non_null(strstr(r.out,
+			       "THP                    madvise, "
+			       "huge zero page on"));
 	assert_non_null(strstr(r.out, "KVM mode               VHE"));
 	/* On 6.12 capability 243 does not exist: FWB from the boot log. */
 	run_s2mt(&r,
@@ -168,6 +170,8 @@ static void test_probe(void **state)
 	/* The fragment, completed with a memslot over the BAR, runs. */
 	run_s2mt(&r, PROBE_ARGS " --scenario");
 	assert_int_equal(r.status, 0);
+	assert_non_null(
+		strstr(r.out, "  thp: madvise\n  thp_zero_page: true\n"));
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");

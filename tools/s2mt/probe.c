@@ -219,6 +219,17 @@ void probe_memory(const char *root, struct probe_facts *f)
 		*r = 0;
 		snprintf(f->thp, sizeof(f->thp), "%s", l + 1);
 	}
+	{
+		unsigned long z;
+
+		f->thp_zero_page =
+			read_ulong(root,
+				   "/sys/kernel/mm/transparent_hugepage/"
+				   "use_zero_page",
+				   &z)
+			? -1
+			: z != 0;
+	}
 	if (!read_text(root, "/proc/meminfo", buf, sizeof(buf))) {
 		unsigned long long kb;
 
@@ -556,7 +567,13 @@ static int checklist(const struct probe_facts *f)
 		fact("NOTE", "hugetlb", "%s pages: %lu free of %lu",
 		     size_text(f->huge[i].size, s, sizeof(s)), f->huge[i].free,
 		     f->huge[i].nr);
-	fact("NOTE", "THP", "%s", f->thp[0] ? f->thp : "not readable");
+	fact("NOTE", "THP",
+	     "%s%s (H6: which anonymous memory gets 2 MiB "
+	     "blocks)",
+	     f->thp[0] ? f->thp : "not readable",
+	     f->thp_zero_page < 0	? ""
+		     : f->thp_zero_page ? ", huge zero page on"
+					: ", huge zero page off");
 	return fail ? S2MT_EXIT_FINDING : S2MT_EXIT_OK;
 }
 
@@ -581,6 +598,12 @@ static int scenario_fragment(const struct probe_facts *f)
 	       idc ? "true" : "false", f->mte_cap > 0 ? "true" : "false");
 	if (f->ram >= (1ull << 30))
 		printf("  ram: %lluG\n", (unsigned long long)(f->ram >> 30));
+	if (!strcmp(f->thp, "always") || !strcmp(f->thp, "madvise") ||
+	    !strcmp(f->thp, "never"))
+		printf("  thp: %s\n", f->thp);
+	if (f->thp_zero_page >= 0)
+		printf("  thp_zero_page: %s\n",
+		       f->thp_zero_page ? "true" : "false");
 	printf("kernel: \"%s\"\n", f->release);
 	if (!f->nr_pci)
 		return S2MT_EXIT_OK;

@@ -53,7 +53,8 @@ struct probe_facts {
 	size_t nr_pci;
 	struct probe_huge huge[4];
 	size_t nr_huge;
-	char thp[16];
+	char thp[16]; /* the THP mode: always, madvise, never; "" unknown */
+	int thp_zero_page; /* use_zero_page: 1, 0; -1 unknown */
 	uint64_t ram;
 };
 
