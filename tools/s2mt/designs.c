@@ -428,35 +428,15 @@ static void designs_text(const struct scenario *sc, struct design_column *col,
 				       c->plain.steps[i].reason);
 	}
 	printf("\nWhere the designs differ:\n");
-	for (size_t i = 0; i < sc->nr_steps; i++) {
-		char a[160], b[160];
-		bool differ = false;
+	{
+		const struct run *runs[NR_COLUMNS];
+		const char *names[NR_COLUMNS];
 
-		step_outcome(r0, &sc->steps[i], &r0->steps[i], a, sizeof(a));
-		for (size_t k = first + 1; k < NR_COLUMNS; k++) {
-			const struct run *r = shown(&col[k]);
-
-			if (!col[k].present)
-				continue;
-			step_outcome(r, &sc->steps[i], &r->steps[i], b,
-				     sizeof(b));
-			differ |= strcmp(a, b) != 0 ||
-				strcmp(r0->steps[i].reason,
-				       r->steps[i].reason) != 0;
-		}
-		if (!differ)
-			continue;
-		printf("  step %zu, %s:\n", i + 1, r0->steps[i].what);
 		for (size_t k = 0; k < NR_COLUMNS; k++) {
-			const struct run *r = shown(&col[k]);
-
-			if (!col[k].present)
-				continue;
-			step_outcome(r, &sc->steps[i], &r->steps[i], b,
-				     sizeof(b));
-			printf("    %-10s %s: %s\n", col[k].name, b,
-			       r->steps[i].reason);
+			runs[k] = col[k].present ? shown(&col[k]) : NULL;
+			names[k] = col[k].name;
 		}
+		print_step_differences(sc, runs, names, NR_COLUMNS, 10);
 	}
 	for (size_t k = 0; k < NR_COLUMNS; k++)
 		if (!col[k].present)

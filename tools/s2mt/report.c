@@ -744,6 +744,45 @@ static json_t *report_json(const struct run *r)
 	return root;
 }
 
+void print_step_differences(const struct scenario *sc,
+			    const struct run *const *runs,
+			    const char *const *names, size_t nr, int width)
+{
+	size_t first = 0;
+
+	while (first < nr && !runs[first])
+		first++;
+	for (size_t i = 0; first < nr && i < sc->nr_steps; i++) {
+		const struct run *r0 = runs[first];
+		char a[160], b[160];
+		bool differ = false;
+
+		/* They differ when what they did or why differs; an
+		 * identical pair is not a difference. */
+		step_outcome(r0, &sc->steps[i], &r0->steps[i], a, sizeof(a));
+		for (size_t k = first + 1; k < nr; k++) {
+			if (!runs[k])
+				continue;
+			step_outcome(runs[k], &sc->steps[i], &runs[k]->steps[i],
+				     b, sizeof(b));
+			differ |= strcmp(a, b) != 0 ||
+				strcmp(r0->steps[i].reason,
+				       runs[k]->steps[i].reason) != 0;
+		}
+		if (!differ)
+			continue;
+		printf("  step %zu, %s:\n", i + 1, r0->steps[i].what);
+		for (size_t k = 0; k < nr; k++) {
+			if (!runs[k])
+				continue;
+			step_outcome(runs[k], &sc->steps[i], &runs[k]->steps[i],
+				     b, sizeof(b));
+			printf("    %-*s %s: %s\n", width, names[k], b,
+			       runs[k]->steps[i].reason);
+		}
+	}
+}
+
 int dump_json(json_t *root)
 {
 	int err;
@@ -1076,38 +1115,16 @@ static void compare_text(const struct scenario *sc, struct column *col,
 		printf(" | %-36s", bits ? list : "none");
 	}
 	printf("\n\nWhere the kernels differ:\n");
-	for (size_t i = 0; i < sc->nr_steps; i++) {
-		const struct run *r0 = &col[first].run;
-		char a[160], b[160];
-		bool differ = false;
+	{
+		const struct run *runs[MAX_COLUMNS] = { 0 };
+		const char *names[MAX_COLUMNS] = { 0 };
 
-		/* They differ when what they did or why differs; an
-		 * identical pair is not a difference. */
-		step_outcome(r0, &sc->steps[i], &r0->steps[i], a, sizeof(a));
-		for (size_t k = first + 1; k < nr; k++) {
-			const struct run *r = &col[k].run;
-
-			if (!col[k].present)
-				continue;
-			step_outcome(r, &sc->steps[i], &r->steps[i], b,
-				     sizeof(b));
-			differ |= strcmp(a, b) != 0 ||
-				strcmp(r0->steps[i].reason,
-				       r->steps[i].reason) != 0;
-		}
-		if (!differ)
-			continue;
-		printf("  step %zu, %s:\n", i + 1, r0->steps[i].what);
 		for (size_t k = 0; k < nr; k++) {
-			const struct run *r = &col[k].run;
-
-			if (!col[k].present)
-				continue;
-			step_outcome(r, &sc->steps[i], &r->steps[i], b,
-				     sizeof(b));
-			printf("    %-*s %s: %s\n", name_width(col, nr),
-			       col[k].name, b, r->steps[i].reason);
+			runs[k] = col[k].present ? &col[k].run : NULL;
+			names[k] = col[k].name;
 		}
+		print_step_differences(sc, runs, names, nr,
+				       name_width(col, nr));
 	}
 	for (size_t k = 0; k < nr; k++)
 		if (!col[k].present)

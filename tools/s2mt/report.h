@@ -21,6 +21,15 @@ const char *result_word(const struct run *r);
 uint32_t hazard_bits(const struct run *r);
 /* ["Z1", "Z8"] */
 json_t *hazard_list(uint32_t bits);
+/*
+ * The "where they differ" list of compare and designs: for each step on
+ * which the columns did something else, or for another reason, one line
+ * per column ("    NAME outcome: reason", names padded to width).
+ * runs[k] NULL: column k is left out.
+ */
+void print_step_differences(const struct scenario *sc,
+			    const struct run *const *runs,
+			    const char *const *names, size_t nr, int width);
 /* Prints and frees root; 0 or S2MT_EXIT_USAGE. */
 int dump_json(json_t *root);
 
