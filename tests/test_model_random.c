@@ -2192,6 +2192,16 @@ static void op_fault(struct world *w, unsigned vi)
 		       acc_name[access], ipa);
 		expect(after.memattr == ma,
 		       "new leaf MemAttr %#x, K2 gives %#x", after.memattr, ma);
+		/* The fault's own account of the leaf is the table's. */
+		expect(f.has_leaf && f.leaf.desc == after.desc &&
+			       f.leaf.ipa == after.ipa &&
+			       f.leaf.size == after.size &&
+			       f.leaf.level == after.level,
+		       "fault says leaf %#" PRIx64 " at %#" PRIx64
+		       " (+%#" PRIx64 "), the table has %#" PRIx64
+		       " at %#" PRIx64 " (+%#" PRIx64 ")",
+		       f.leaf.desc, f.leaf.ipa, f.leaf.size, after.desc,
+		       after.ipa, after.size);
 		if (after.size == SZ_2M && !(after.s2ap & 2))
 			w->zero_block[vi] = after.ipa;
 		if (!had_leaf) {

@@ -1502,7 +1502,18 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	if (access == S2MT_ACCESS_WRITE && private_ram(vma) &&
 	    (vma->flags & S2MT_VM_HUGETLB))
 		s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
-	out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
+	/* The leaf is the one just stored: a size-aligned block or page at
+	 * map_ipa (s2mt_pte_leaf() is how the table writes it). */
+	{
+		unsigned level = size == S2MT_SIZE_1G ? 1
+			: size == S2MT_SIZE_2M	      ? 2
+						      : 3;
+
+		s2mt_leaf_decode(s2mt_pte_leaf(pa, out->policy.prot, level,
+					       vm->pgt.cfg.fwb),
+				 level, map_ipa, &out->leaf);
+		out->has_leaf = true;
+	}
 	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
 }
 
