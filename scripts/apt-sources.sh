@@ -36,10 +36,18 @@ host_sources() {
 	done
 }
 
-# The main archive: the URI that serves a plain codename (no "-" suffix).
-main_archive() { host_sources | awk '$2 !~ /-/ { print $1; exit }'; }
-# The security archive: the URI that serves CODENAME-security.
-security_archive() { host_sources | awk '$2 ~ /-security$/ { print $1; exit }'; }
+# apt_archives: sets main_uri (the URI that serves a plain codename, no
+# "-" suffix) and sec_uri (the one that serves CODENAME-security, or "");
+# status 1, said, when this machine has no Debian archive.
+apt_archives() {
+	sources=$(host_sources)
+	main_uri=$(echo "$sources" | awk '$2 !~ /-/ { print $1; exit }')
+	# shellcheck disable=SC2034 # read by the scripts that source this
+	sec_uri=$(echo "$sources" | awk '$2 ~ /-security$/ { print $1; exit }')
+	[ -n "$main_uri" ] && return 0
+	log "no Debian archive in this machine's apt sources"
+	return 1
+}
 
 # shellcheck disable=SC2034 # used by the scripts that source this one
 apt_keyring=/usr/share/keyrings/debian-archive-keyring.gpg

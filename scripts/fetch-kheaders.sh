@@ -46,12 +46,7 @@ log() { echo "fetch-kheaders: $*" >&2; }
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/apt-sources.sh
 . "$here/apt-sources.sh"
-main_uri=$(main_archive)
-sec_uri=$(security_archive)
-if [ -z "$main_uri" ]; then
-	log "no Debian archive in this machine's apt sources"
-	exit 1
-fi
+apt_archives || exit 1
 
 rm -rf "$top"
 apt=$top/apt

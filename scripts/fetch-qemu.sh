@@ -76,8 +76,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/apt-sources.sh
 . "$here/apt-sources.sh"
 [ -r "$apt_keyring" ] || die "$apt_keyring missing: install debian-archive-keyring"
-main_uri=$(main_archive)
-[ -n "$main_uri" ] || die "no Debian archive in this machine's apt sources"
+apt_archives || exit 1
 arch=$(dpkg --print-architecture)
 
 rm -f "$top/complete"

@@ -754,27 +754,24 @@ static int set_memory_region(struct s2mt_vm *vm,
 	/* M1: arm64 has no private memory for these VMs, so GUEST_MEMFD is
 	 * refused like any unknown bit (and the old ioctl never had it). */
 	if (mem->flags & ~valid) {
+		unsigned design = vm->kvm->host->design;
+
 		if (mem->flags & ~valid & S2MT_MEM_CACHEABLE_PFNMAP &&
-		    s2mt_design_has_slot_flag(vm->kvm->host->design) &&
-		    vm->kvm->host->arch != S2MT_ARCH_ARM64) {
-			VM_WHY(vm, s2mt_design_name(vm->kvm->host->design),
-			       "%s: %s (bit 3) is arm64 only: KVM x86 cannot "
-			       "promise Write-Back against the guest PAT "
-			       "(docs/x86.md)",
-			       s2mt_design_name(vm->kvm->host->design),
-			       s2mt_design_slot_flag_name(
-				       vm->kvm->host->design));
-			return -S2MT_EINVAL;
-		}
-		if (mem->flags & ~valid & S2MT_MEM_CACHEABLE_PFNMAP &&
-		    s2mt_design_has_slot_flag(vm->kvm->host->design)) {
-			VM_WHY(vm, s2mt_design_name(vm->kvm->host->design),
-			       "%s: %s (bit 3) is valid only on a host with "
-			       "FEAT_S2FWB and CTR_EL0.DIC (capability 243 "
-			       "= 0 here)",
-			       s2mt_design_name(vm->kvm->host->design),
-			       s2mt_design_slot_flag_name(
-				       vm->kvm->host->design));
+		    s2mt_design_has_slot_flag(design)) {
+			if (vm->kvm->host->arch != S2MT_ARCH_ARM64)
+				VM_WHY(vm, s2mt_design_name(design),
+				       "%s: %s (bit 3) is arm64 only: KVM x86 "
+				       "cannot promise Write-Back against the "
+				       "guest PAT (docs/x86.md)",
+				       s2mt_design_name(design),
+				       s2mt_design_slot_flag_name(design));
+			else
+				VM_WHY(vm, s2mt_design_name(design),
+				       "%s: %s (bit 3) is valid only on a host "
+				       "with FEAT_S2FWB and CTR_EL0.DIC "
+				       "(capability 243 = 0 here)",
+				       s2mt_design_name(design),
+				       s2mt_design_slot_flag_name(design));
 			return -S2MT_EINVAL;
 		}
 		VM_WHY(vm, "M1", "M1: unknown or unsupported memslot flags %#x",

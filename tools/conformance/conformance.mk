@@ -38,7 +38,7 @@ $(CONF_INIT): $(CONF_INIT_SRCS) $(wildcard include/s2mt/*.h)
 # s2mt probe alone, static, run inside every boot (issue 12).
 CONF_PROBE := $(CONF_DIR)/s2mt-probe
 CONF_PROBE_SRCS := tools/conformance/probe_main.c tools/s2mt/probe.c \
-	tools/s2mt/size.c \
+	tools/s2mt/size.c tools/s2mt/usage.c \
 	src/model/kernel.c src/core/policy.c src/core/fmt.c src/core/x86.c \
 	src/core/attr.c
 $(CONF_PROBE): $(CONF_PROBE_SRCS) $(wildcard include/s2mt/*.h) tools/s2mt/probe.h \

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* s2mt run / s2mt compare: what a person reads, and the same as JSON. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -801,18 +800,6 @@ bool cli_strict;
 const char *cli_kernels;
 
 /* Parses "[--json] [--strict] FILE" for run/compare/advise. */
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "s2mt %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return S2MT_EXIT_USAGE;
-}
-
 int cli_load(const char *cmd, int argc, char **argv, bool *json,
 	     struct scenario *sc)
 {
