@@ -228,11 +228,12 @@ functions lookup-block
 # it, and the path with the sentence is shown beside it.
 FAULT_TARGET=400
 echo "  the model's fault path (s2mt_vm_guest_abort, write faults, grace-hopper 6.17):"
-for kind in anon-terse anon hugetlb-terse pfnmap-terse; do
+for kind in anon-terse anon anon-nofwb-terse hugetlb-terse pfnmap-terse; do
 	measure "fault-$kind" bench_fault_loop
 	case $kind in
 	anon-terse) what="4 KiB anonymous fault, terse" ;;
 	anon) what="4 KiB anonymous fault, with its sentence" ;;
+	anon-nofwb-terse) what="4 KiB anonymous fault, terse, no-fwb host (K5 clean)" ;;
 	hugetlb-terse) what="2 MiB hugetlb fault, terse" ;;
 	*) what="PFNMAP fault, 1 GiB-congruent BAR (1 GiB leaf), terse" ;;
 	esac

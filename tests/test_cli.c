@@ -90,6 +90,14 @@ static void test_help_version_stdin(void **state)
 	run_s2mt(&r, "--version");
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "s2mt " S2MT_VERSION "\n");
+	{
+		/* The numeric macros and the string say the same version. */
+		char v[32];
+
+		snprintf(v, sizeof(v), "%d.%d.%d", S2MT_VERSION_MAJOR,
+			 S2MT_VERSION_MINOR, S2MT_VERSION_PATCH);
+		assert_string_equal(v, S2MT_VERSION);
+	}
 	run_s2mt(&r, "run - < examples/vfio-nic-wc.yaml");
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "s2mt run <stdin>"));

@@ -204,6 +204,10 @@ struct world {
 	 * THP memory (enum thp_ref), kept here from the rule's words. */
 	uint8_t thp[RAM_SIZE / (2ull << 20)];
 	uint64_t zero_block[NR_VMS]; /* IPA of a read-only 2 MiB block seen */
+	/* The page after the last fault and its access: a vCPU's next
+	 * fault, which the fault memo and its straight-line path take. */
+	uint64_t next_ipa[NR_VMS];
+	unsigned next_access[NR_VMS];
 	/* H5 reference: 4 KiB pages of host RAM the process has written (its
 	 * own pages) and pages the host maps the zero page at. */
 	uint64_t *ref_written, *ref_zero;
@@ -222,7 +226,7 @@ struct world {
 			slot_noop;
 		unsigned long fault[8], quirk_skips, logging_steps, wp_blocks;
 		unsigned long leaves_l[4], z1_seen, z5_seen, z6_seen;
-		unsigned long dirty_gets, queries, thp_retries;
+		unsigned long dirty_gets, queries, thp_retries, fast_faults;
 		size_t max_leaves;
 	} st;
 };
@@ -458,6 +462,50 @@ static bool host_ref_fault(struct world *w, const struct s2mt_vma *v,
 		return false;
 	ref_set(w->ref_zero, pa, SZ_4K, false);
 	return true;
+}
+
+/*
+ * H6: a VMA change whose boundary falls inside a 2 MiB block the host maps
+ * with a PMD splits the PMD: the huge zero page becomes zero-page PTEs, a
+ * THP the PTEs of its folio, pages the process owns. Found before the
+ * change (the VMAs as they were), applied once it succeeded.
+ */
+struct pmd_split {
+	uint8_t *b;
+	uint64_t pa;
+};
+
+static void ref_pmds_at(struct world *w, uint64_t start, uint64_t len,
+			struct pmd_split sp[2])
+{
+	uint64_t at[2] = { start, start + ((len + SZ_4K - 1) & ~(SZ_4K - 1)) };
+
+	for (int k = 0; k < 2; k++) {
+		const struct s2mt_vma *v = vma_at(w, at[k]);
+		uint8_t *b;
+
+		sp[k].b = NULL;
+		if (!len || !(at[k] % SZ_2M) || !v || v->start == at[k])
+			continue;
+		b = thp_ref_block(w, v, at[k]);
+		if (b && (*b == THP_ZERO_PAGE || *b == THP_FOLIO)) {
+			sp[k].b = b;
+			sp[k].pa = v->pa + ((at[k] & ~(SZ_2M - 1)) - v->start);
+		}
+	}
+}
+
+static void ref_split_pmds(struct world *w, const struct pmd_split sp[2])
+{
+	for (int k = 0; k < 2; k++) {
+		uint8_t *b = sp[k].b;
+
+		if (!b || *b == THP_PTES)
+			continue;
+		ref_set(*b == THP_ZERO_PAGE ? w->ref_zero : w->ref_written,
+			sp[k].pa, SZ_2M, true);
+		*b = THP_PTES;
+	}
 }
 
 /* SPEC K4: the leaf size of a translation fault at hva. */
@@ -1254,6 +1302,7 @@ static void op_mmap(struct world *w)
 	int rc, dev = w->gpu0;
 	unsigned bar = 0;
 	struct snap *sn = &w->sn;
+	struct pmd_split sp[2];
 
 	kind = r < 22	 ? 0
 		: r < 36 ? 1
@@ -1388,6 +1437,16 @@ static void op_mmap(struct world *w)
 	     req.align_hint, req.align_offset);
 	req.len = len;
 	snap_take(w, sn);
+	{
+		/* MAP_FIXED replaces what was there: its ends split as a
+		 * munmap's do (hugetlb lengths round up to huge pages). */
+		uint64_t unit = kind == 2 ? SZ_2M : kind == 3 ? SZ_1G : SZ_4K;
+
+		sp[0].b = sp[1].b = NULL;
+		if (req.flags & S2MT_MAP_FIXED)
+			ref_pmds_at(w, req.addr, (len + unit - 1) & ~(unit - 1),
+				    sp);
+	}
 	switch (kind) {
 	case 0:
 	case 1:
@@ -1424,6 +1483,8 @@ static void op_mmap(struct world *w)
 		rc = s2mt_mm_mmap_devmem(&w->mm, &req, pa, &hva);
 		break;
 	}
+	if (!rc)
+		ref_split_pmds(w, sp);
 	if (rc) {
 		w->st.mmap_err++;
 		snap_check_vmas(w, sn, "refused mmap");
@@ -1471,6 +1532,7 @@ static void random_range(struct world *w, uint64_t *addr, uint64_t *len)
 
 static void op_munmap(struct world *w)
 {
+	struct pmd_split sp[2];
 	uint64_t addr, len;
 	struct snap *sn = &w->sn;
 	int rc;
@@ -1482,7 +1544,10 @@ static void op_munmap(struct world *w)
 		len = 0;
 	step("munmap %#" PRIx64 " +%#" PRIx64, addr, len);
 	snap_take(w, sn);
+	ref_pmds_at(w, addr, len, sp);
 	rc = s2mt_mm_munmap(&w->mm, addr, len);
+	if (!rc)
+		ref_split_pmds(w, sp);
 	if (rc) {
 		w->st.munmap_err++;
 		snap_check_vmas(w, sn, "refused munmap");
@@ -1503,6 +1568,7 @@ static void op_mprotect(struct world *w)
 	static const unsigned prots[] = { RD,	   RD | WR, RD | WR | EX,
 					  RD | EX, 0,	    RD | WR };
 	unsigned prot = prots[rnd_below(6)];
+	struct pmd_split sp[2];
 	uint64_t addr, len;
 	struct snap *sn = &w->sn;
 	int rc;
@@ -1510,7 +1576,10 @@ static void op_mprotect(struct world *w)
 	random_range(w, &addr, &len);
 	step("mprotect %#" PRIx64 " +%#" PRIx64 " prot %#x", addr, len, prot);
 	snap_take(w, sn);
+	ref_pmds_at(w, addr, len, sp);
 	rc = s2mt_mm_mprotect(&w->mm, addr, len, prot);
+	if (!rc)
+		ref_split_pmds(w, sp);
 	if (rc) {
 		w->st.mprot_err++;
 		snap_check_vmas(w, sn, "refused mprotect");
@@ -2063,14 +2132,18 @@ static void op_fault(struct world *w, unsigned vi)
 	struct s2mt_fault f;
 	struct snap *sn = &w->sn;
 	struct race_ctx race = { 0 };
+	uint64_t fast;
 	uint8_t ma = 0;
 
 	r = (unsigned)rnd_below(100);
-	if (w->zero_block[vi] && chance(15)) {
+	if (w->zero_block[vi] && chance(60)) {
 		/* H6: write into a block the huge zero page may still map. */
 		ipa = w->zero_block[vi] + rnd_below(SZ_2M / SZ_4K) * SZ_4K;
 		access = S2MT_ACCESS_WRITE;
 		w->zero_block[vi] = 0;
+	} else if (w->next_ipa[vi] && chance(30)) {
+		ipa = w->next_ipa[vi];
+		access = w->next_access[vi];
 	} else if (id >= 0 && r < 80) {
 		s = &w->slot[vi][id];
 		if (chance(30)) /* block-aligned places */
@@ -2090,6 +2163,8 @@ static void op_fault(struct world *w, unsigned vi)
 		ipa = limit + rnd_below(1024) * SZ_4K;
 	}
 	ipa += chance(10) ? rnd_below(SZ_4K) : 0; /* not page aligned */
+	w->next_ipa[vi] = (ipa & ~(SZ_4K - 1)) + SZ_4K;
+	w->next_access[vi] = access;
 	id = sslot_at(w, vi, ipa & ~(SZ_4K - 1));
 	s = id >= 0 ? &w->slot[vi][id] : NULL;
 	if (s) {
@@ -2159,7 +2234,9 @@ static void op_fault(struct world *w, unsigned vi)
 	     vi, acc_name[access], ipa, id, hva,
 	     vm->race ? " racing an mprotect" : "");
 	snap_take(w, sn);
+	fast = vm->fast_faults;
 	rc = s2mt_vm_guest_abort(vm, ipa, access, &f);
+	w->st.fast_faults += vm->fast_faults - fast;
 	if (vm->race) {
 		vm->race = NULL;
 		vm->race_arg = NULL;
@@ -2293,7 +2370,7 @@ static void run_config(unsigned era, const char *preset)
 		w->st.slot_eexist, w->st.slot_efault);
 	print_message("  %-22s faults: mapped %lu relaxed %lu spurious %lu "
 		      "mmio %lu efault %lu iabt %lu dabt %lu retry %lu; "
-		      "quirk skips %lu\n",
+		      "quirk skips %lu; straight-line %lu\n",
 		      "", w->st.fault[S2MT_FAULT_MAPPED],
 		      w->st.fault[S2MT_FAULT_PERM_RELAXED],
 		      w->st.fault[S2MT_FAULT_SPURIOUS],
@@ -2301,7 +2378,8 @@ static void run_config(unsigned era, const char *preset)
 		      w->st.fault[S2MT_FAULT_EFAULT],
 		      w->st.fault[S2MT_FAULT_INJECT_IABT],
 		      w->st.fault[S2MT_FAULT_INJECT_DABT],
-		      w->st.fault[S2MT_FAULT_RETRY], w->st.quirk_skips);
+		      w->st.fault[S2MT_FAULT_RETRY], w->st.quirk_skips,
+		      w->st.fast_faults);
 	print_message("  %-22s leaf-steps L1 %lu L2 %lu L3 %lu (max %zu "
 		      "leaves); logging slot-steps %lu, blocks kept when "
 		      "logging started %lu, dirty gets %lu; steps with Z1 %lu "
@@ -2328,6 +2406,8 @@ static void run_config(unsigned era, const char *preset)
 		       "coverage: no dirty logging");
 		expect(w->st.thp_retries,
 		       "coverage: no write to a huge zero page (H6)");
+		expect(w->st.fast_faults,
+		       "coverage: no fault on the straight-line path");
 		expect(w->st.fault[S2MT_FAULT_MAPPED] &&
 			       w->st.fault[S2MT_FAULT_RETRY],
 		       "coverage: no mapped or no retried fault");

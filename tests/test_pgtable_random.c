@@ -145,7 +145,16 @@ static void gen_range(struct world *w, struct op *op)
 		win = &w->win[rnd_below(2) ? 1 : 2];
 	}
 	r = (unsigned)rnd_below(100);
-	if (r < 50) {
+	if (r < 10) {
+		/* one aligned leaf, a stage-2 fault's map (the single-entry
+		 * path of s2mt_pgt_map) */
+		uint64_t size = r < 6		     ? SZ_4K
+			: r < 9 || win->size < SZ_1G ? SZ_2M
+						     : SZ_1G;
+
+		pages = size >> 12;
+		start = win->base + rnd_below(win->size / size) * size;
+	} else if (r < 50) {
 		/* small, random 4K alignment */
 		pages = rnd_below(4) ? 1 + rnd_below(16) : 1 + rnd_below(1024);
 		start = win->base + (rnd_below(win->size >> 12) << 12);
@@ -309,6 +318,17 @@ static int pgt_apply(struct world *w, const struct op *op)
 {
 	switch (op->kind) {
 	case OP_MAP:
+		/* Half of them prepared first: the same results (the ranges
+		 * here are valid, so the prot is all there is to refuse). */
+		if (rnd_below(2)) {
+			struct s2mt_pgt_prepared prep;
+			int err = s2mt_pgt_prepare(&w->pgt, op->prot, &prep);
+
+			return err ? err
+				   : s2mt_pgt_map_prepared(&w->pgt, op->ipa,
+							   op->size, op->pa,
+							   &prep, op->max_leaf);
+		}
 		return s2mt_pgt_map(&w->pgt, op->ipa, op->size, op->pa,
 				    op->prot, op->max_leaf);
 	case OP_UNMAP:
@@ -576,10 +596,135 @@ static void check_full(struct world *w)
 	       st.tables);
 }
 
+/* The op's CMO events by (type, pa, size), each with the index of its
+ * first occurrence: the core cleans exactly the leaf it installs. */
+struct cmo_seen {
+	uint64_t key_pa, key_size;
+	size_t first;
+	uint8_t type, used;
+};
+static struct cmo_seen *g_cmo;
+static size_t g_cmo_cap, g_cmo_mask; /* the op's table: mask + 1 entries */
+
+static size_t cmo_slot(uint8_t t, uint64_t pa, uint64_t size)
+{
+	uint64_t h = (pa ^ (size * 0x9e3779b97f4a7c15ull) ^ t) *
+		0xbf58476d1ce4e5b9ull;
+
+	return (size_t)(h >> 20) & g_cmo_mask;
+}
+
+static void cmo_index(const struct world *w)
+{
+	size_t want = 64;
+
+	while (want < 2 * w->env.log_len)
+		want *= 2;
+	if (want > g_cmo_cap) {
+		free(g_cmo);
+		g_cmo = malloc(want * sizeof(*g_cmo));
+		assert_non_null(g_cmo);
+		g_cmo_cap = want;
+	}
+	g_cmo_mask = want - 1;
+	memset(g_cmo, 0, want * sizeof(*g_cmo));
+	for (size_t i = 0; i < w->env.log_len; i++) {
+		const struct rec_event *e = &w->env.log[i];
+		size_t j;
+
+		if (e->type != REC_EV_DCACHE && e->type != REC_EV_ICACHE)
+			continue;
+		for (j = cmo_slot(e->type, e->addr, e->size); g_cmo[j].used;
+		     j = (j + 1) & g_cmo_mask)
+			if (g_cmo[j].type == e->type &&
+			    g_cmo[j].key_pa == e->addr &&
+			    g_cmo[j].key_size == e->size)
+				break;
+		if (!g_cmo[j].used)
+			g_cmo[j] = (struct cmo_seen){ .key_pa = e->addr,
+						      .key_size = e->size,
+						      .first = i,
+						      .type = e->type,
+						      .used = 1 };
+	}
+}
+
+/* Whether an earlier event of the op's log, of type t, covers [pa, +size):
+ * one of exactly that range, else any that covers it. */
+static bool log_covers(const struct world *w, size_t before, uint8_t t,
+		       uint64_t pa, uint64_t size)
+{
+	for (size_t j = cmo_slot(t, pa, size); g_cmo[j].used;
+	     j = (j + 1) & g_cmo_mask)
+		if (g_cmo[j].type == t && g_cmo[j].key_pa == pa &&
+		    g_cmo[j].key_size == size && g_cmo[j].first < before)
+			return true;
+	for (size_t i = 0; i < before; i++) {
+		const struct rec_event *e = &w->env.log[i];
+
+		if (e->type == t && e->addr <= pa &&
+		    e->addr + e->size >= pa + size)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * K5, from the log: a leaf that appears with a new output (not a
+ * permission change in place) is cleaned first when cacheable without FWB,
+ * and a leaf that becomes executable without DIC has its I-cache
+ * invalidated first. Only the configurations that log PTE stores.
+ */
+static size_t check_k5(const struct world *w, char *msg, size_t len)
+{
+	static const uint64_t xn_mask = 3ull << 53;
+	static const uint64_t perm_bits = A1_S2AP_R | A1_S2AP_W | xn_mask;
+	size_t bad = 0;
+
+	cmo_index(w);
+	for (size_t i = 0; i < w->env.log_len; i++) {
+		const struct rec_event *e = &w->env.log[i];
+		uint64_t d = e->new_desc, old = e->old_desc, size, pa;
+		bool leaf, old_leaf, in_place;
+		uint8_t ma;
+
+		if (e->type != REC_EV_PTE_STORE)
+			continue;
+		leaf = (d & 1) && (e->level == 3 ? (d & 2) : !(d & 2));
+		if (!leaf)
+			continue;
+		old_leaf =
+			(old & 1) && (e->level == 3 ? (old & 2) : !(old & 2));
+		in_place = old_leaf && !((old ^ d) & ~perm_bits);
+		size = e->level == 3 ? SZ_4K : e->level == 2 ? SZ_2M : SZ_1G;
+		pa = d & A1_OA_MASK & ~(size - 1);
+		ma = (uint8_t)A1_MEMATTR(d);
+		if (!w->cfg.fwb && !in_place && !memattr_noexec(ma, false) &&
+		    !log_covers(w, i, REC_EV_DCACHE, pa, size) && !bad++)
+			snprintf(msg, len,
+				 "cacheable leaf %#018" PRIx64
+				 " at IPA %#" PRIx64
+				 " installed without a D-cache clean",
+				 d, e->addr);
+		if (!w->cfg.dic && !(d & xn_mask) &&
+		    (!in_place || (old & xn_mask)) &&
+		    !log_covers(w, i, REC_EV_ICACHE, pa, size) && !bad++)
+			snprintf(msg, len,
+				 "executable leaf %#018" PRIx64
+				 " at IPA %#" PRIx64
+				 " without an I-cache invalidation",
+				 d, e->addr);
+	}
+	return bad;
+}
+
 static void check_log(struct world *w, const struct op *op)
 {
 	char msg[512], desc[256];
 	size_t n = rec_check_bbm(&w->env, 0, w->cfg.vmid, msg, sizeof(msg));
+
+	if (!n)
+		n = check_k5(w, msg, sizeof(msg));
 
 	if (n) {
 		size_t to = w->env.log_len < 40 ? w->env.log_len : 40;
@@ -588,7 +733,7 @@ static void check_log(struct world *w, const struct op *op)
 		print_message("%s\n", desc);
 		rec_log_print(&w->env, stdout, 0, to);
 	}
-	expect(n == 0, "%zu BBM/TLBI violations, first: %s", n, msg);
+	expect(n == 0, "%zu BBM/TLBI/K5 violations, first: %s", n, msg);
 }
 
 /* ---- the run ---- */
@@ -610,6 +755,9 @@ static int teardown(void **state)
 		free(w);
 	}
 	free(g_ll.e);
+	free(g_cmo);
+	g_cmo = NULL;
+	g_cmo_cap = 0;
 	g_world = NULL;
 	memset(&g_ll, 0, sizeof(g_ll));
 	return 0;
@@ -759,6 +907,15 @@ static void test_random_differential_no_fwb(void **state)
 	    nr_ops());
 }
 
+/* The linear map (the single-entry path of a fault's map) with every K5
+ * hook due. */
+static void test_random_differential_no_fwb_linear(void **state)
+{
+	(void)state;
+	run("fwb=0 dic=0 rec_ops_linear pa=va+2^47", false, false,
+	    &rec_ops_linear, REC_PA_OFFSET, nr_ops());
+}
+
 static void test_random_differential_fwb_dic(void **state)
 {
 	(void)state;
@@ -782,6 +939,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_random_differential_no_fwb,
 					  teardown),
+		cmocka_unit_test_teardown(
+			test_random_differential_no_fwb_linear, teardown),
 		cmocka_unit_test_teardown(test_random_differential_fwb_dic,
 					  teardown),
 		cmocka_unit_test_teardown(

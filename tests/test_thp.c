@@ -374,6 +374,73 @@ static void test_H6_partial_blocks(void **state)
 /* H5's page bitmaps against a byte a page: random ranges marked written,
  * then s2mt_mm_written() and s2mt_mm_written_run() asked over random
  * ranges that cross word boundaries. */
+/* One fault, not retried: its outcome, and the leaf after it. */
+static struct s2mt_fault fault1(struct s2mt_vm *vm, uint64_t ipa,
+				unsigned access, struct s2mt_leaf *leaf)
+{
+	struct s2mt_fault f;
+
+	s2mt_vm_guest_abort(vm, ipa, access, &f);
+	if (leaf && s2mt_pgt_lookup(&vm->pgt, ipa, leaf))
+		memset(leaf, 0, sizeof(*leaf));
+	return f;
+}
+
+/*
+ * H6: an mprotect of one page inside a block the host maps with a PMD
+ * splits the PMD (vma_adjust_trans_huge()), and the notifier takes the
+ * whole block from stage 2. The huge zero page becomes zero-page PTEs: a
+ * write then copies one page, retried (H5), and maps 4 KiB; a read maps
+ * the zero page read-only. A THP becomes the PTEs of its own pages: a
+ * write maps 4 KiB at once.
+ */
+static void test_H6_vma_split_splits_the_pmd(void **state)
+{
+	const unsigned rw = S2MT_PROT_READ | S2MT_PROT_WRITE;
+	struct s2mt_leaf l;
+	struct s2mt_fault f;
+	struct tw w;
+	uint64_t hva;
+
+	(void)state;
+	tw_init(&w, "6.17.0", S2MT_THP_MADVISE, true);
+	hva = map(&w, 4 * SZ_2M, S2MT_BACK_THP, 0);
+	expect(hva % SZ_2M == 0, "THP mmap at %#llx", (unsigned long long)hva);
+	slot(w.a, GPA, 4 * SZ_2M, hva);
+	l = access_(w.a, GPA, READ, NULL);
+	expect_leaf(l, SZ_2M, 1u, false); /* the huge zero page */
+	l = access_(w.a, GPA + SZ_2M, WRITE, NULL);
+	expect_leaf(l, SZ_2M, 3u, false); /* a THP */
+
+	/* RWX to RW: a new VMA for one page in each block. */
+	expect_rc(s2mt_mm_mprotect(&w.mm, hva + SZ_4K, SZ_4K, rw), 0);
+	expect_rc(s2mt_mm_mprotect(&w.mm, hva + SZ_2M + SZ_4K, SZ_4K, rw), 0);
+	expect(s2mt_pgt_lookup(&w.a->pgt, GPA, &l) &&
+		       s2mt_pgt_lookup(&w.a->pgt, GPA + SZ_2M + 8 * SZ_4K, &l),
+	       "stage 2 still maps a split block");
+
+	f = fault1(w.a, GPA + 2 * SZ_4K, WRITE, &l);
+	expect(f.outcome == S2MT_FAULT_RETRY && !strcmp(f.rule, "H5"),
+	       "write to a split huge zero page: %s (%s)",
+	       s2mt_fault_outcome_name(f.outcome), f.reason);
+	f = fault1(w.a, GPA + 2 * SZ_4K, WRITE, &l);
+	expect(f.outcome == S2MT_FAULT_MAPPED, "then: %s (%s)",
+	       s2mt_fault_outcome_name(f.outcome), f.reason);
+	expect_leaf(l, SZ_4K, 3u, false);
+	f = fault1(w.a, GPA + 3 * SZ_4K, READ, &l);
+	expect(f.outcome == S2MT_FAULT_MAPPED, "read: %s",
+	       s2mt_fault_outcome_name(f.outcome));
+	expect_leaf(l, SZ_4K, 1u, false); /* the zero page */
+
+	f = fault1(w.a, GPA + SZ_2M + 2 * SZ_4K, WRITE, &l);
+	expect(f.outcome == S2MT_FAULT_MAPPED, "write to a split THP: %s (%s)",
+	       s2mt_fault_outcome_name(f.outcome), f.reason);
+	expect_leaf(l, SZ_4K, 3u, false);
+	f = fault1(w.a, GPA + SZ_2M + 3 * SZ_4K, READ, &l);
+	expect_leaf(l, SZ_4K, 3u, false); /* its own page: writable */
+	tw_fini(&w);
+}
+
 static void test_H5_page_bitmaps(void **state)
 {
 	enum { PAGES = 4096 };
@@ -440,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_H6_invalidates_every_vm),
 		cmocka_unit_test(test_H6_alignment_by_version),
 		cmocka_unit_test(test_H6_partial_blocks),
+		cmocka_unit_test(test_H6_vma_split_splits_the_pmd),
 		cmocka_unit_test(test_H5_page_bitmaps),
 	};
 

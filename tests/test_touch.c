@@ -10,6 +10,13 @@
  * and unclean records (K5/Z3), the dirty bitmaps (K7), the last reason
  * and the touch summaries. Batching 25 million faults into one table call
  * is only allowed because this holds.
+ *
+ * The reference VM also runs without the fault memo (vm->no_fault_memo):
+ * every one of its faults asks the slot, the VMA and the policy afresh
+ * and takes the general path, while the touched VM takes the memo's
+ * answers and the straight-line path wherever it can. The stories change
+ * VMAs (mprotect), slots (logging) and the host's THP mode under both, so
+ * a memo kept past a change would show as a difference.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,7 +43,11 @@ struct world {
 	struct s2mt_kvm kvm;
 	struct s2mt_vm *vm;
 	int nic, gpu;
+	uint64_t hva[6];
 };
+
+/* Faults the straight-line path took, over every story. */
+static uint64_t g_fast_faults;
 
 /* The reference: the vCPU page by page. */
 static int ref_touch(struct s2mt_vm *vm, uint64_t ipa, uint64_t size,
@@ -221,7 +232,7 @@ static void build(struct world *w, const char *preset, unsigned era,
 	struct s2mt_bar_spec bars[S2MT_MAX_BARS] = {
 		[0] = { .size = 128 * SZ_2M, .prefetchable = true },
 	};
-	uint64_t hva[NR_MAPS];
+	uint64_t *hva = w->hva;
 
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(s2mt_host_init(&w->host, preset, era, 64 * SZ_1G), 0);
@@ -312,6 +323,7 @@ static void one_story(const char *preset, unsigned era, unsigned steps)
 	}
 	build(&a, preset, era, &l, mte);
 	build(&b, preset, era, &l, mte);
+	b.vm->no_fault_memo = true;
 	assert_same_world(&a, &b);
 	for (unsigned s = 0; s < steps; s++) {
 		unsigned m = (unsigned)rnd_below(NR_MAPS),
@@ -324,7 +336,31 @@ static void one_story(const char *preset, unsigned era, unsigned steps)
 			: op < 8	 ? S2MT_ACCESS_READ
 					 : S2MT_ACCESS_EXEC;
 
-		if (op == 9 && rnd_below(2)) {
+		if (op == 8 && rnd_below(4) == 0) {
+			/* Change the VMAs (split, flags) in both: K8 unmaps
+			 * what the mprotect covers. */
+			static const unsigned prots[] = {
+				S2MT_PROT_READ,
+				S2MT_PROT_READ | S2MT_PROT_WRITE,
+				S2MT_PROT_READ | S2MT_PROT_WRITE |
+					S2MT_PROT_EXEC,
+			};
+			unsigned pr = prots[rnd_below(3)];
+			uint64_t at =
+				a.hva[m] + rnd_below(l.size[m] / SZ_4K) * SZ_4K;
+			uint64_t len = (1 + rnd_below(512)) * SZ_4K;
+
+			if (m == 2) /* hugetlb splits at 2 MiB only (H2) */
+				at &= ~(SZ_2M - 1), len = SZ_2M;
+			assert_int_equal(s2mt_mm_mprotect(&a.mm, at, len, pr),
+					 s2mt_mm_mprotect(&b.mm, at, len, pr));
+		} else if (op == 8 && rnd_below(3) == 0) {
+			/* The THP mode, a runtime knob (H6), in both. */
+			unsigned t = (unsigned)rnd_below(3);
+
+			a.host.thp = t;
+			b.host.thp = t;
+		} else if (op == 9 && rnd_below(2)) {
 			/* Harvest the dirty log (K7) in both. */
 			static uint64_t bm[(64 * SZ_2M / SZ_4K) / 64];
 
@@ -375,6 +411,8 @@ static void one_story(const char *preset, unsigned era, unsigned steps)
 		}
 		assert_same_world(&a, &b);
 	}
+	g_fast_faults += a.vm->fast_faults;
+	assert_int_equal(b.vm->fast_faults, 0);
 	teardown(&a);
 	teardown(&b);
 }
@@ -392,6 +430,10 @@ static void test_touch_equals_page_by_page(void **state)
 		for (unsigned p = 0; p < 4; p++)
 			for (unsigned i = 0; i < stories; i++)
 				one_story(presets[p], era, steps);
+	/* The straight-line path must have been held to the general one. */
+	print_message("  faults on the straight-line path: %llu\n",
+		      (unsigned long long)g_fast_faults);
+	assert_true(g_fast_faults > 1000);
 }
 
 /* The counts a 96 GiB-style touch relies on, at a size a test can hold:

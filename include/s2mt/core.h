@@ -11,9 +11,9 @@
 
 /* The project's version: the library's soname takes the major number. */
 #define S2MT_VERSION_MAJOR 0
-#define S2MT_VERSION_MINOR 11
+#define S2MT_VERSION_MINOR 13
 #define S2MT_VERSION_PATCH 0
-#define S2MT_VERSION "0.12.0"
+#define S2MT_VERSION "0.13.0"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -357,6 +357,9 @@ struct s2mt_pgt {
 	uint64_t pgd_pa;
 	uint64_t ipa_limit; /* 1 << ipa_bits */
 	struct s2mt_pgt_stats stats;
+	/* Bumped by every change: a cursor (below) knows the table is still
+	 * the one it walked. */
+	uint64_t gen;
 	const char *why; /* reason of the last refusal, naming a rule */
 };
 
@@ -378,6 +381,32 @@ uint64_t s2mt_pgt_vttbr(const struct s2mt_pgt *pgt);
  */
 int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
 		 struct s2mt_prot prot, uint64_t max_leaf);
+
+/*
+ * A prot checked and turned into descriptor bits once, for many maps with
+ * the same prot: a fault handler keeps one per VMA, as KVM's fault path
+ * asks the same question for every page of it. Valid for any table whose
+ * cfg.fwb is the one it was prepared for (the MemAttr encoding differs).
+ */
+struct s2mt_pgt_prepared {
+	struct s2mt_prot prot;
+	uint64_t leaf_bits; /* the descriptor less address and type */
+	bool cacheable; /* K5: cleaned on install without FWB */
+	bool fwb;
+};
+/* Checks prot as s2mt_pgt_map() does: 0, or -S2MT_EINVAL (why set). */
+int s2mt_pgt_prepare(struct s2mt_pgt *pgt, struct s2mt_prot prot,
+		     struct s2mt_pgt_prepared *out);
+/* s2mt_pgt_map() with a prepared prot: the same result, without checking
+ * and encoding the prot again. A single leaf into an empty entry of an
+ * existing table (a stage-2 fault's map) takes one walk and one store. */
+/* The leaf descriptor a prepared prot gives pa at a level (as
+ * s2mt_pte_leaf()). */
+uint64_t s2mt_pte_leaf_prepared(const struct s2mt_pgt_prepared *prep,
+				uint64_t pa, unsigned level);
+int s2mt_pgt_map_prepared(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+			  uint64_t pa, const struct s2mt_pgt_prepared *prep,
+			  uint64_t max_leaf);
 
 /* Unmap a range; splits blocks partly covered, frees tables left empty, and
  * cleans cacheable leaves on hosts without FWB (K5). All-or-nothing. */
@@ -404,6 +433,27 @@ int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,
  * and its level. 0, or -S2MT_ENOENT. */
 int s2mt_pgt_get_leaf(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *desc,
 		      unsigned *level);
+
+/*
+ * A stage-2 fault takes two steps on one walk: it looks for the leaf that
+ * maps the IPA, and when there is none it maps a page there. The lookup
+ * leaves a cursor on the empty level-3 entry it ended at; the map stores
+ * into it while the table is still the one walked (gen), else it is an
+ * ordinary s2mt_pgt_map_prepared().
+ */
+struct s2mt_pgt_cursor {
+	uint64_t *ptep; /* the empty level-3 entry, or NULL */
+	uint64_t ipa;
+	uint64_t gen;
+};
+/* s2mt_pgt_get_leaf(), setting *cur as well. */
+int s2mt_pgt_get_leaf_cursor(const struct s2mt_pgt *pgt, uint64_t ipa,
+			     uint64_t *desc, unsigned *level,
+			     struct s2mt_pgt_cursor *cur);
+/* s2mt_pgt_map_prepared(pgt, cur->ipa, 4 KiB, pa, prep, 4 KiB). */
+int s2mt_pgt_map_page_at(struct s2mt_pgt *pgt,
+			 const struct s2mt_pgt_cursor *cur, uint64_t pa,
+			 const struct s2mt_pgt_prepared *prep);
 
 /* Read-only walk with a visitor. */
 #define S2MT_WALK_LEAF 1u

@@ -477,6 +477,9 @@ struct s2mt_mm {
 	 * VMA (enum s2mt_thp_state, one byte each, allocated on first use). */
 	uint8_t *thp_state;
 	size_t thp_regions;
+	/* Bumped by every change to the VMAs (their list, bounds or flags):
+	 * what a VM's fault memo checks before it trusts a VMA pointer. */
+	uint64_t vma_gen;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };
@@ -530,6 +533,11 @@ unsigned s2mt_mm_thp_state(const struct s2mt_mm *mm, const struct s2mt_vma *vma,
  */
 uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		       uint64_t hva, bool write);
+/* s2mt_mm_fault()'s H5 part alone, for the 4 KiB page at hva (PA pa) of
+ * private anonymous memory the host maps page by page (no THP there): what
+ * KVM's fault path calls for such memory, having looked at the VMA once. */
+void s2mt_mm_fault_page(struct s2mt_mm *mm, uint64_t hva, uint64_t pa,
+			bool write);
 /* s2mt_mm_fault() for the 4 KiB pages from hva on, as long as none would
  * notify; the bytes done (to len, or to the VMA's end). */
 uint64_t s2mt_mm_fault_run(struct s2mt_mm *mm, const struct s2mt_vma *vma,
@@ -683,6 +691,56 @@ struct s2mt_unclean_leaf {
  * before it takes the MMU lock (K8: let a test change the VMA here). */
 typedef void (*s2mt_fault_race_fn)(struct s2mt_vm *vm, uint64_t ipa, void *arg);
 
+/* What of the host the fault memo's answers read (kvm.c): the CPU
+ * features, the kernel's era and design, the architecture and its x86
+ * settings, the THP mode, and the physical regions (K1's memory class). */
+struct s2mt_fault_host {
+	unsigned era, design, arch, thp;
+	struct s2mt_host_caps caps;
+	bool x86_ignore_guest_pat, x86_noncoherent_dma;
+	size_t nr_regions;
+};
+
+/*
+ * The last fault's context (kvm.c). The next page of the same slot and VMA
+ * with the same access asks the same questions: s2mt_policy() is pure, and
+ * so is what K4 and H6 ask of the VMA. They are answered once, and reused
+ * while the VM's slots and MTE (vm->gen), the mm's VMAs (mm->vma_gen) and
+ * the host's features (host) are those the memo was made under. What
+ * changes page by page (the stage-2 table, the host's pages) is read anew.
+ */
+struct s2mt_fault_memo {
+	bool valid;
+	bool terse; /* made without the policy's sentence */
+	uint8_t access;
+	uint64_t vm_gen, mm_gen;
+	struct s2mt_fault_host host;
+	const struct s2mt_memslot *slot;
+	const struct s2mt_vma *vma;
+	int err;
+	struct s2mt_policy_out policy;
+	bool private_ram; /* H5: private anonymous or hugetlb memory */
+	bool thp_eligible; /* H6 */
+	/* K4: a 4 KiB leaf wherever a translation fault lands (kvm.c's
+	 * always_page_sized()) */
+	bool page_sized;
+	/* H5: the host maps it page by page: s2mt_mm_fault_page() is its
+	 * whole host fault (private anonymous memory, no THP, no hugetlb) */
+	bool host_pages;
+	/* The straight-line path may take its faults (kvm.c's fault_fast()):
+	 * the policy allows the access, K4 gives pages, and the host faults
+	 * page by page (host_pages) or not at all. */
+	bool fast;
+	/* The prot's table encoding: [0] as the policy gave it, [1] without W
+	 * (H5: a read of a page nobody wrote); prepared on first use. */
+	struct s2mt_pgt_prepared prep[2];
+	bool prep_ok[2];
+	/* The leaf each of them gives at address 0, decoded, and its level
+	 * (0: none yet): a fault's leaf is this one moved. */
+	struct s2mt_leaf leaf[2];
+	uint8_t leaf_level[2];
+};
+
 struct s2mt_vm {
 	struct s2mt_kvm *kvm;
 	unsigned ipa_bits;
@@ -713,11 +771,14 @@ struct s2mt_vm {
 	 * empty): for paths that take many and show none. The decisions,
 	 * leaves and counts are the same; retries still say why. */
 	bool terse;
-	/* The last fault's policy question and answer (s2mt_policy() is
-	 * pure; the next page of the same VMA asks the same). */
-	bool policy_memo;
-	struct s2mt_policy_in policy_memo_in;
-	struct s2mt_policy_out policy_memo_out;
+	/* Bumped by every change to the slots or to MTE (the fault memo). */
+	uint64_t gen;
+	struct s2mt_fault_memo memo;
+	/* Tests: every fault asks every question afresh (no memo, and so no
+	 * straight-line path either). */
+	bool no_fault_memo;
+	/* Faults the straight-line path took (tests, benchmarks). */
+	uint64_t fast_faults;
 	char why[S2MT_WHY_LEN];
 	const char *rule;
 };

@@ -143,6 +143,13 @@ uint64_t s2mt_pte_leaf(uint64_t pa, struct s2mt_prot prot, unsigned level,
 		prot_bits(prot, fwb) | leaf_type_bits(level);
 }
 
+uint64_t s2mt_pte_leaf_prepared(const struct s2mt_pgt_prepared *prep,
+				uint64_t pa, unsigned level)
+{
+	return (pa & S2MT_PTE_ADDR_MASK & ~(s2mt_level_size(level) - 1)) |
+		prep->leaf_bits | leaf_type_bits(level);
+}
+
 void s2mt_leaf_decode(uint64_t desc, unsigned level, uint64_t ipa,
 		      struct s2mt_leaf *out)
 {
@@ -314,6 +321,9 @@ struct walk {
 	struct s2mt_memcache mc;
 	int err;
 };
+
+/* The index of ipa's entry in its table at a level. */
+#define IDX(ipa, level) (((ipa) >> (S2MT_PAGE_SHIFT + 9 * (3 - (level)))) & 511)
 
 static inline void *p2v(const struct s2mt_pgt *pgt, uint64_t pa)
 {
@@ -527,6 +537,23 @@ static void descend(struct walk *w, uint64_t *ptep, uint64_t old,
 	walk_table(w, child, 0, level + 1, ipa, S2MT_PTRS_PER_TABLE, fresh);
 }
 
+/* A new leaf into an entry that is now empty. K5: the D-cache is cleaned
+ * before the guest can see a cacheable leaf (without FWB), the I-cache
+ * invalidated before it can execute from it (without DIC). */
+static inline __attribute__((always_inline)) void install_leaf(
+	struct s2mt_pgt *pgt, uint64_t *ptep, uint64_t ipa, unsigned level,
+	uint64_t pa, uint64_t desc, bool cacheable, bool exec)
+{
+	uint64_t size = s2mt_level_size(level);
+
+	if (cacheable && !pgt->cfg.fwb)
+		dclean(pgt, pa, size);
+	if (exec && !pgt->cfg.dic)
+		iinval(pgt, pa, size);
+	store(pgt, ptep, ipa, level, desc);
+	pgt->stats.leaves_installed++;
+}
+
 /* Inlined at both of its callers: called out of line from the walk, it
  * costs every leaf of a map without FWB a third more instructions. */
 static inline __attribute__((always_inline)) void map_leaf(struct walk *w,
@@ -566,13 +593,8 @@ static inline __attribute__((always_inline)) void map_leaf(struct walk *w,
 		brk(pgt, ptep, ipa, level);
 		retire_leaf(pgt, old, level, new);
 	}
-	/* K5: clean before the guest can see the leaf. */
-	if (w->new_cacheable && !pgt->cfg.fwb)
-		dclean(pgt, pa, size);
-	if ((w->prot.perm & S2MT_PROT_X) && !pgt->cfg.dic)
-		iinval(pgt, pa, size);
-	store(pgt, ptep, ipa, level, new);
-	pgt->stats.leaves_installed++;
+	install_leaf(pgt, ptep, ipa, level, pa, new, w->new_cacheable,
+		     w->prot.perm & S2MT_PROT_X);
 }
 
 static void visit_map(struct walk *w, uint64_t *ptep, uint64_t old,
@@ -876,6 +898,7 @@ static int run(struct walk *w)
 {
 	struct s2mt_pgt *pgt = w->pgt;
 
+	pgt->gen++;
 	w->err = 0;
 	w->mc.head = NULL;
 	w->mc.nr = 0;
@@ -986,33 +1009,140 @@ uint64_t s2mt_pgt_vttbr(const struct s2mt_pgt *pgt)
 	return pgt->pgd_pa | (uint64_t)pgt->cfg.vmid << 48;
 }
 
-int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
-		 struct s2mt_prot prot, uint64_t max_leaf)
+int s2mt_pgt_prepare(struct s2mt_pgt *pgt, struct s2mt_prot prot,
+		     struct s2mt_pgt_prepared *out)
+{
+	int err = prot_check_cacheable(prot, pgt->cfg.fwb, &pgt->why,
+				       &out->cacheable);
+
+	if (err)
+		return err;
+	out->prot = prot;
+	out->leaf_bits = prot_bits(prot, pgt->cfg.fwb);
+	out->fwb = pgt->cfg.fwb;
+	return 0;
+}
+
+/* The entry at level for ipa when tables lead down to it (a linear map),
+ * or NULL when the walk meets anything else on the way. Unrolled: the
+ * shifts are constants, as in s2mt_pgt_get_leaf(). */
+static inline uint64_t *entry_linear(const struct s2mt_pgt *pgt, uint64_t ipa,
+				     unsigned level)
+{
+	unsigned l = pgt->geo.start_level;
+	uint64_t off = pgt->ops->p2v_offset;
+	uint64_t *ptep = &pgt->pgd[ipa >> (S2MT_PAGE_SHIFT + 9 * (3 - l))];
+	uint64_t d;
+
+	switch (l) {
+	case 0:
+		d = *ptep;
+		if ((d & 3) != 3)
+			return NULL; /* no blocks at level 0 */
+		ptep = (uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) + off) +
+			IDX(ipa, 1);
+		/* fallthrough */
+	case 1:
+		if (level == 1)
+			return ptep;
+		d = *ptep;
+		if ((d & 3) != 3)
+			return NULL;
+		ptep = (uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) + off) +
+			IDX(ipa, 2);
+		/* fallthrough */
+	case 2:
+		if (level == 2)
+			return ptep;
+		d = *ptep;
+		if ((d & 3) != 3)
+			return NULL;
+		ptep = (uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) + off) +
+			IDX(ipa, 3);
+		/* fallthrough */
+	default:
+		return ptep;
+	}
+}
+
+/* max_leaf as s2mt_pgt_map() takes it (0, or a leaf size), and allowing a
+ * leaf of size. */
+static bool max_leaf_allows(uint64_t max_leaf, uint64_t size)
+{
+	if (!max_leaf)
+		return true;
+	return (max_leaf == S2MT_SIZE_4K || max_leaf == S2MT_SIZE_2M ||
+		max_leaf == S2MT_SIZE_1G) &&
+		max_leaf >= size;
+}
+
+/*
+ * A fault's map: one leaf of a leaf size, aligned, into an empty entry of
+ * an existing table. Nothing to break, split or allocate, so it is a walk
+ * and the store; every check s2mt_pgt_map() makes holds for it. Returns
+ * false, having changed nothing, for anything else.
+ */
+static inline bool map_one_empty(struct s2mt_pgt *pgt, uint64_t ipa,
+				 uint64_t size, uint64_t pa,
+				 const struct s2mt_pgt_prepared *prep,
+				 uint64_t max_leaf)
+{
+	unsigned level = size == S2MT_SIZE_4K ? 3
+		: size == S2MT_SIZE_2M	      ? 2
+		: size == S2MT_SIZE_1G	      ? 1
+					      : 0;
+	uint64_t *ptep;
+
+	if (!level || level < pgt->geo.start_level ||
+	    ((ipa | pa) & (size - 1)) || ipa >= pgt->ipa_limit ||
+	    pa >= 1ull << pgt->cfg.pa_bits || prep->fwb != pgt->cfg.fwb ||
+	    !pgt->ops->p2v_linear || !max_leaf_allows(max_leaf, size))
+		return false;
+	ptep = entry_linear(pgt, ipa, level);
+	if (!ptep || *ptep)
+		return false;
+	pgt->gen++;
+	install_leaf(pgt, ptep, ipa, level, pa,
+		     pa | prep->leaf_bits | leaf_type_bits(level),
+		     prep->cacheable, prep->prot.perm & S2MT_PROT_X);
+	return true;
+}
+
+/* s2mt_pgt_map(); prep is NULL when prot is still to be checked (and
+ * map_one_empty() still to be tried). The checks come in the same order
+ * either way, so a call refused for two reasons names the same one. */
+static __attribute__((noinline)) int map_common(
+	struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
+	struct s2mt_prot prot, const struct s2mt_pgt_prepared *prep,
+	uint64_t max_leaf)
 {
 	/* Set field by field: a fault maps one page, and zeroing the whole
 	 * walk would cost it more than the map. run() sets the rest; map
 	 * reads no other. */
 	struct walk w;
+	struct s2mt_pgt_prepared mine;
 	int err = check_range(pgt, ipa, size);
 
 	if (err)
 		return err;
-	w.pgt = pgt;
-	w.op = OP_MAP;
-	w.start = ipa;
-	w.end = ipa + size;
-	w.pa = pa;
-	w.prot = prot;
 	if (pa & (S2MT_PAGE_SIZE - 1) || pa + size < pa ||
 	    pa + size > 1ull << pgt->cfg.pa_bits) {
 		pgt->why =
 			"A1: PA must be 4 KiB aligned and inside the PA size";
 		return -S2MT_EINVAL;
 	}
-	err = prot_check_cacheable(prot, pgt->cfg.fwb, &pgt->why,
-				   &w.new_cacheable);
-	if (err)
-		return err;
+	if (!prep) {
+		err = s2mt_pgt_prepare(pgt, prot, &mine);
+		if (err)
+			return err;
+		prep = &mine;
+		if (map_one_empty(pgt, ipa, size, pa, prep, max_leaf))
+			return 0;
+	} else if (prep->fwb != pgt->cfg.fwb) {
+		pgt->why = "A3/A4: prot prepared for a table with the other "
+			   "FWB setting";
+		return -S2MT_EINVAL;
+	}
 	switch (max_leaf) {
 	case 0:
 	case S2MT_SIZE_1G:
@@ -1028,8 +1158,30 @@ int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
 		pgt->why = "A1: a leaf is 4 KiB, 2 MiB or 1 GiB";
 		return -S2MT_EINVAL;
 	}
-	w.leaf_bits = prot_bits(prot, pgt->cfg.fwb);
+	w.pgt = pgt;
+	w.op = OP_MAP;
+	w.start = ipa;
+	w.end = ipa + size;
+	w.pa = pa;
+	w.prot = prep->prot;
+	w.new_cacheable = prep->cacheable;
+	w.leaf_bits = prep->leaf_bits;
 	return run(&w);
+}
+
+int s2mt_pgt_map(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
+		 struct s2mt_prot prot, uint64_t max_leaf)
+{
+	return map_common(pgt, ipa, size, pa, prot, NULL, max_leaf);
+}
+
+int s2mt_pgt_map_prepared(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+			  uint64_t pa, const struct s2mt_pgt_prepared *prep,
+			  uint64_t max_leaf)
+{
+	if (map_one_empty(pgt, ipa, size, pa, prep, max_leaf))
+		return 0;
+	return map_common(pgt, ipa, size, pa, prep->prot, prep, max_leaf);
 }
 
 int s2mt_pgt_unmap(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size)
@@ -1103,15 +1255,21 @@ static __attribute__((noinline)) int get_leaf_ops(const struct s2mt_pgt *pgt,
 	return 0;
 }
 
-#define IDX(ipa, level) (((ipa) >> (S2MT_PAGE_SHIFT + 9 * (3 - (level)))) & 511)
-
-int s2mt_pgt_get_leaf(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *descp,
-		      unsigned *levelp)
+/* s2mt_pgt_get_leaf(); with cur (a constant at each caller), the cursor
+ * too. */
+static inline __attribute__((always_inline)) int get_leaf(
+	const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *descp,
+	unsigned *levelp, struct s2mt_pgt_cursor *cur)
 {
 	const uint64_t *t = pgt->pgd;
 	uint64_t off, d;
 	unsigned level;
 
+	if (cur) {
+		cur->ptep = NULL;
+		cur->ipa = ipa;
+		cur->gen = pgt->gen;
+	}
 	if (ipa >= pgt->ipa_limit)
 		return -S2MT_ENOENT;
 	if (!pgt->ops->p2v_linear)
@@ -1146,8 +1304,11 @@ int s2mt_pgt_get_leaf(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *descp,
 		t = (const uint64_t *)(uintptr_t)((d & S2MT_PTE_ADDR_MASK) +
 						  off);
 		d = t[IDX(ipa, 3)];
-		if ((d & 3) != 3)
+		if ((d & 3) != 3) {
+			if (cur && !d)
+				cur->ptep = (uint64_t *)&t[IDX(ipa, 3)];
 			return -S2MT_ENOENT;
+		}
 		*descp = d;
 		*levelp = 3;
 		return 0;
@@ -1158,6 +1319,46 @@ block:
 	*descp = d;
 	*levelp = level;
 	return 0;
+}
+
+int s2mt_pgt_get_leaf(const struct s2mt_pgt *pgt, uint64_t ipa, uint64_t *descp,
+		      unsigned *levelp)
+{
+	return get_leaf(pgt, ipa, descp, levelp, NULL);
+}
+
+int s2mt_pgt_get_leaf_cursor(const struct s2mt_pgt *pgt, uint64_t ipa,
+			     uint64_t *descp, unsigned *levelp,
+			     struct s2mt_pgt_cursor *cur)
+{
+	return get_leaf(pgt, ipa, descp, levelp, cur);
+}
+
+/* Out of line: the hot caller then saves no registers for it. */
+static __attribute__((noinline)) int map_page_walk(
+	struct s2mt_pgt *pgt, const struct s2mt_pgt_cursor *cur, uint64_t pa,
+	const struct s2mt_pgt_prepared *prep)
+{
+	return s2mt_pgt_map_prepared(pgt, cur->ipa, S2MT_SIZE_4K, pa, prep,
+				     S2MT_SIZE_4K);
+}
+
+int s2mt_pgt_map_page_at(struct s2mt_pgt *pgt,
+			 const struct s2mt_pgt_cursor *cur, uint64_t pa,
+			 const struct s2mt_pgt_prepared *prep)
+{
+	/* The entry is the one walked, in a table nothing changed since:
+	 * still empty, and an aligned page of a valid PA is all map_common()
+	 * would check (the cursor's IPA was inside the table). */
+	if (cur->ptep && cur->gen == pgt->gen && !(pa & (S2MT_SIZE_4K - 1)) &&
+	    pa < 1ull << pgt->cfg.pa_bits && prep->fwb == pgt->cfg.fwb) {
+		pgt->gen++;
+		install_leaf(pgt, cur->ptep, cur->ipa, 3, pa,
+			     pa | prep->leaf_bits | leaf_type_bits(3),
+			     prep->cacheable, prep->prot.perm & S2MT_PROT_X);
+		return 0;
+	}
+	return map_page_walk(pgt, cur, pa, prep);
 }
 
 int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,

@@ -1044,30 +1044,41 @@ static bool page_bit(const struct s2mt_mm *mm, const uint64_t *map, uint64_t n)
 uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		       uint64_t hva, bool write)
 {
-	uint64_t page, pa, size, n;
+	uint64_t page, pa, size;
 	size_t i;
 
 	if (!mm || !vma || hva < vma->start || hva >= vma->end)
+		return SZ_4K;
+	/* Neither hugetlb nor shared nor PFN-mapped memory is THP-eligible:
+	 * those go first, as they are cheaper to tell. */
+	if (vma->flags & S2MT_VM_HUGETLB)
+		return hugetlb_size(vma->backing);
+	if (vma->flags & (S2MT_VM_SHARED | S2MT_VM_PFNMAP) ||
+	    vma->backing == S2MT_BACK_PFN)
 		return SZ_4K;
 	if (thp_block(mm, vma, hva, &i)) {
 		size = thp_fault(mm, vma, hva, write, i);
 		if (size)
 			return size;
 	}
-	if (vma->flags & S2MT_VM_HUGETLB)
-		return hugetlb_size(vma->backing);
-	if (vma->flags & (S2MT_VM_SHARED | S2MT_VM_PFNMAP) ||
-	    vma->backing == S2MT_BACK_PFN)
-		return SZ_4K;
 	page = hva & ~(uint64_t)(SZ_4K - 1);
 	pa = vma->pa + (page - vma->start);
+	s2mt_mm_fault_page(mm, page, pa, write);
+	return SZ_4K;
+}
+
+void s2mt_mm_fault_page(struct s2mt_mm *mm, uint64_t hva, uint64_t pa,
+			bool write)
+{
+	uint64_t n;
+
 	if (!ram_page(mm, pa, &n) || page_bit(mm, mm->written, n))
-		return SZ_4K;
+		return;
 	if (!write) {
 		/* do_anonymous_page(): the zero page, read-only. */
 		if (!page_bit(mm, mm->zero_mapped, n))
 			mark_bits(mm, &mm->zero_mapped, pa, SZ_4K, true);
-		return SZ_4K;
+		return;
 	}
 	/* A new page (do_anonymous_page()), or do_wp_page() copying the
 	 * zero page and replacing the PTE: the secondary MMUs are told
@@ -1079,9 +1090,9 @@ uint64_t s2mt_mm_fault(struct s2mt_mm *mm, const struct s2mt_vma *vma,
 		mark_bits(mm, &mm->written, pa, SZ_4K, true);
 	if (page_bit(mm, mm->zero_mapped, n)) {
 		mm->zero_mapped[n / 64] &= ~(1ull << (n % 64));
-		mm_notify(mm, page, page + SZ_4K);
+		hva &= ~(uint64_t)(SZ_4K - 1);
+		mm_notify(mm, hva, hva + SZ_4K);
 	}
-	return SZ_4K;
 }
 
 /* Whether the fault at hva would replace a page the host has mapped. */
@@ -1131,6 +1142,7 @@ void s2mt_mm_fini(struct s2mt_mm *mm)
 	free(mm->vmas);
 	mm->vmas = NULL;
 	mm->nr_vmas = 0;
+	mm->vma_gen++;
 	mm->cap_vmas = 0;
 	mm->nr_notifiers = 0;
 }
@@ -1261,6 +1273,7 @@ static int mm_reserve(struct s2mt_mm *mm, size_t extra)
 			       "out of memory for %zu VMAs", cap);
 	mm->vmas = v;
 	mm->cap_vmas = cap;
+	mm->vma_gen++; /* the VMAs moved */
 	return 0;
 }
 
@@ -1283,6 +1296,37 @@ static int mm_check_split(struct s2mt_mm *mm, uint64_t addr)
 	return 0;
 }
 
+/*
+ * H6: a VMA boundary inside a 2 MiB block the host maps with a PMD splits
+ * the PMD (vma_adjust_trans_huge()): the huge zero page becomes 512
+ * zero-page PTEs, a THP the PTEs of its folio's pages, which are the
+ * process's own already (written). Neither piece of the VMA covers the
+ * block any more, so it stays 4 KiB pages; the secondary MMUs are told
+ * (K8), as __split_huge_pmd() tells them.
+ */
+static void thp_split_pmd(struct s2mt_mm *mm, const struct s2mt_vma *v,
+			  uint64_t addr)
+{
+	uint64_t start = addr & ~(uint64_t)(SZ_2M - 1);
+	size_t i;
+
+	if (addr == start || !thp_block(mm, v, addr, &i) ||
+	    i >= mm->thp_regions)
+		return;
+	switch (mm->thp_state[i]) {
+	case S2MT_THP_ZERO:
+		mark_bits(mm, &mm->zero_mapped, v->pa + (start - v->start),
+			  SZ_2M, true);
+		break;
+	case S2MT_THP_HUGE:
+		break;
+	default:
+		return;
+	}
+	mm->thp_state[i] = S2MT_THP_SPLIT;
+	mm_notify(mm, start, start + SZ_2M);
+}
+
 /* Split the VMA strictly containing addr in two; needs one free slot.
  * The right-hand piece keeps the PA contiguous: pa + (addr - start). */
 static void mm_split_at(struct s2mt_mm *mm, uint64_t addr)
@@ -1292,6 +1336,7 @@ static void mm_split_at(struct s2mt_mm *mm, uint64_t addr)
 
 	if (i >= mm->nr_vmas || mm->vmas[i].start >= addr)
 		return;
+	thp_split_pmd(mm, &mm->vmas[i], addr);
 	memmove(&mm->vmas[i + 1], &mm->vmas[i],
 		(mm->nr_vmas - i) * sizeof(mm->vmas[0]));
 	mm->nr_vmas++;
@@ -1299,6 +1344,7 @@ static void mm_split_at(struct s2mt_mm *mm, uint64_t addr)
 	v[1].start = addr;
 	v[1].pa = v->pa + (addr - v->start);
 	v->end = addr;
+	mm->vma_gen++;
 }
 
 /* Remove [start, end) (needs two free slots); whether anything was mapped. */
@@ -1316,6 +1362,7 @@ static bool mm_remove_range(struct s2mt_mm *mm, uint64_t start, uint64_t end)
 	memmove(&mm->vmas[i], &mm->vmas[j],
 		(mm->nr_vmas - j) * sizeof(mm->vmas[0]));
 	mm->nr_vmas -= j - i;
+	mm->vma_gen++;
 	return true;
 }
 
@@ -1328,6 +1375,7 @@ static void mm_insert(struct s2mt_mm *mm, const struct s2mt_vma *vma)
 		(mm->nr_vmas - i) * sizeof(mm->vmas[0]));
 	mm->vmas[i] = *vma;
 	mm->nr_vmas++;
+	mm->vma_gen++;
 }
 
 static bool mm_range_free(const struct s2mt_mm *mm, uint64_t start,
@@ -2104,6 +2152,7 @@ int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
 		mm->vmas[i].flags =
 			(mm->vmas[i].flags & ~(uint64_t)S2MT_VM_ACCESS) |
 			prot_to_vm(prot);
+	mm->vma_gen++;
 	/* K8: change_protection() invalidates secondary MMUs. */
 	mm_notify(mm, addr, end);
 	return 0;

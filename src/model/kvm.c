@@ -546,6 +546,7 @@ int s2mt_vm_enable_cap(struct s2mt_vm *vm, long cap)
 		return -S2MT_EINVAL;
 	}
 	vm->mte = true;
+	vm->gen++;
 	return 0;
 }
 
@@ -880,6 +881,7 @@ static int set_memory_region(struct s2mt_vm *vm,
 	}
 
 	/* Commit: nothing below can fail (M4). */
+	vm->gen++;
 	switch (change) {
 	case DELETE:
 		unmap_ipa(vm, old->gpa, old->size);
@@ -1129,11 +1131,12 @@ static void host_page(const struct s2mt_vma *vma, uint64_t hva, uint64_t *pa,
 /* transparent_hugepage_adjust() needs the host to map hva with a PMD
  * (get_user_mapping_size() >= PMD_SIZE): the huge zero page or a THP (H6). */
 static bool thp_backs_block(const struct s2mt_mm *mm,
-			    const struct s2mt_vma *vma, uint64_t hva)
+			    const struct s2mt_vma *vma, bool thp_eligible,
+			    uint64_t hva)
 {
 	unsigned state;
 
-	if (!s2mt_mm_thp_eligible(mm, vma))
+	if (!thp_eligible)
 		return false;
 	state = s2mt_mm_thp_state(mm, vma, hva);
 	return state == S2MT_THP_ZERO || state == S2MT_THP_HUGE;
@@ -1144,7 +1147,8 @@ static uint64_t fault_map_size(const struct s2mt_mm *mm,
 			       const struct s2mt_memslot *slot,
 			       const struct s2mt_vma *vma, uint64_t hva,
 			       const struct s2mt_policy_out *pol,
-			       bool fault_is_perm, uint64_t fault_granule)
+			       bool thp_eligible, bool fault_is_perm,
+			       uint64_t fault_granule)
 {
 	bool force_pte = slot->flags & KVM_MEM_LOG_DIRTY_PAGES;
 	uint64_t size = force_pte ? PAGE_SIZE : vma_page_size(vma, hva);
@@ -1158,7 +1162,7 @@ static uint64_t fault_map_size(const struct s2mt_mm *mm,
 	if (size == PAGE_SIZE && !(force_pte || pol->no_block_upgrade)) {
 		if (fault_is_perm && fault_granule > PAGE_SIZE)
 			size = fault_granule;
-		else if (thp_backs_block(mm, vma, hva) &&
+		else if (thp_backs_block(mm, vma, thp_eligible, hva) &&
 			 slot_fits_block(slot, hva, S2MT_SIZE_2M))
 			size = S2MT_SIZE_2M; /* transparent_hugepage_adjust */
 	}
@@ -1240,7 +1244,9 @@ static int finish(struct s2mt_vm *vm, struct s2mt_fault *out, unsigned outcome,
 		vm->stats.retries++;
 		break;
 	}
-	copy_text(vm->why, sizeof(vm->why), out->reason);
+	/* Terse faults leave both empty: nothing to copy. */
+	if (out->reason[0] || vm->why[0])
+		copy_text(vm->why, sizeof(vm->why), out->reason);
 	vm->rule = rule;
 	return err;
 }
@@ -1295,21 +1301,281 @@ void s2mt_vm_fault_policy_in(const struct s2mt_vm *vm,
 	};
 }
 
+/*
+ * K4 gives every fault of this VMA and slot a 4 KiB leaf wherever it lands:
+ * dirty logging forces pages; anonymous 4 KiB memory has neither a huge
+ * page size nor a THP to upgrade to; a PFNMAP whose HVA and PA differ
+ * modulo 2 MiB can have no block (and so no 1 GiB one either).
+ */
+static bool always_page_sized(const struct s2mt_mm *kvm_mm,
+			      const struct s2mt_memslot *slot,
+			      const struct s2mt_vma *vma)
+{
+	if (slot->flags & KVM_MEM_LOG_DIRTY_PAGES)
+		return true;
+	if (vma->flags & S2MT_VM_PFNMAP)
+		return ((vma->pa - vma->start) & (S2MT_SIZE_2M - 1)) != 0;
+	if (vma->flags & S2MT_VM_HUGETLB)
+		return false;
+	return vma->backing == S2MT_BACK_ANON &&
+		!s2mt_mm_thp_eligible(kvm_mm, vma);
+}
+
+/* The host as the memo's answers read it (struct s2mt_fault_host). */
+static void host_snapshot(const struct s2mt_host *h, struct s2mt_fault_host *k)
+{
+	*k = (struct s2mt_fault_host){
+		.era = h->era,
+		.design = h->design,
+		.arch = h->arch,
+		.thp = h->thp,
+		.caps = h->caps,
+		.x86_ignore_guest_pat = h->x86_ignore_guest_pat,
+		.x86_noncoherent_dma = h->x86_noncoherent_dma,
+		.nr_regions = h->nr_regions,
+	};
+}
+
+static inline bool host_same(const struct s2mt_host *h,
+			     const struct s2mt_fault_host *k)
+{
+	return h->era == k->era && h->design == k->design &&
+		h->arch == k->arch && h->thp == k->thp &&
+		!memcmp(&h->caps, &k->caps, sizeof(k->caps)) &&
+		h->x86_ignore_guest_pat == k->x86_ignore_guest_pat &&
+		h->x86_noncoherent_dma == k->x86_noncoherent_dma &&
+		h->nr_regions == k->nr_regions;
+}
+
+/* Whether the memo was made under what holds now. */
+static inline bool memo_current(const struct s2mt_vm *vm)
+{
+	const struct s2mt_fault_memo *m = &vm->memo;
+
+	return m->valid && m->vm_gen == vm->gen &&
+		m->mm_gen == vm->kvm->mm->vma_gen &&
+		host_same(vm->kvm->host, &m->host);
+}
+
+/* The memo's policy answer, as the fault's own (the sentence unless
+ * terse). */
+static void policy_from_memo(const struct s2mt_vm *vm, struct s2mt_fault *out)
+{
+	const struct s2mt_fault_memo *m = &vm->memo;
+
+	out->policy.err = m->err;
+	out->policy.rule = m->policy.rule;
+	if (!vm->terse)
+		copy_text(out->policy.reason, sizeof(out->policy.reason),
+			  m->policy.reason);
+	out->policy.prot = m->policy.prot;
+	out->policy.device = m->policy.device;
+	out->policy.force_noncacheable = m->policy.force_noncacheable;
+	out->policy.cacheable_pfnmap = m->policy.cacheable_pfnmap;
+	out->policy.no_block_upgrade = m->policy.no_block_upgrade;
+}
+
+/* The policy's answer for this slot, VMA and access (K1-K3, C*, D*): the
+ * memo's when it was made for them, else asked and remembered with the
+ * rest of the memo. Returns the policy's error. */
+static int fault_policy(struct s2mt_vm *vm, bool current,
+			const struct s2mt_memslot *slot,
+			const struct s2mt_vma *vma, unsigned access,
+			struct s2mt_fault *out)
+{
+	struct s2mt_fault_memo *m = &vm->memo;
+	struct s2mt_policy_in in;
+
+	if (current && m->slot == slot && m->vma == vma &&
+	    m->access == access && (vm->terse || !m->terse)) {
+		policy_from_memo(vm, out);
+		return m->err;
+	}
+	s2mt_vm_fault_policy_in(vm, slot, vma, access, &in);
+	in.no_reason = vm->terse;
+	m->err = s2mt_policy(&in, &out->policy);
+	m->policy = out->policy;
+	/* Without the memo it still serves this fault, and no other. */
+	m->valid = !vm->no_fault_memo;
+	m->terse = vm->terse;
+	m->access = (uint8_t)access;
+	m->vm_gen = vm->gen;
+	m->mm_gen = vm->kvm->mm->vma_gen;
+	host_snapshot(vm->kvm->host, &m->host);
+	m->slot = slot;
+	m->vma = vma;
+	m->private_ram = private_ram(vma);
+	m->thp_eligible = s2mt_mm_thp_eligible(vm->kvm->mm, vma);
+	m->page_sized = always_page_sized(vm->kvm->mm, slot, vma);
+	m->host_pages = m->private_ram && !m->thp_eligible &&
+		!(vma->flags & S2MT_VM_HUGETLB);
+	m->fast =
+		!m->err && m->page_sized && (m->host_pages || !m->private_ram);
+	m->prep_ok[0] = m->prep_ok[1] = false;
+	m->leaf_level[0] = m->leaf_level[1] = 0;
+	return m->err;
+}
+
+/* H5: the host's fault replaced the zero page, and the notifier took it
+ * back from stage 2: KVM retries (K8). */
+static int retry_zero_page(struct s2mt_vm *vm, struct s2mt_fault *out)
+{
+	OUT_WHY_ALWAYS(out,
+		       "H5: the write copied the zero page at HVA %#llx into "
+		       "a new page, and the MMU notifier invalidated it: KVM "
+		       "retries the fault (K8)",
+		       (unsigned long long)(out->hva & ~(PAGE_SIZE - 1)));
+	return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H5");
+}
+
+/* H5: a read of a private page nobody wrote maps it read-only. */
+static void zero_page_read_only(const struct s2mt_vm *vm,
+				struct s2mt_fault *out)
+{
+	size_t n = strlen(out->reason);
+
+	out->policy.prot.perm &= (uint8_t)~S2MT_PROT_W;
+	if (!vm->terse)
+		copy_text(out->reason + n, sizeof(out->reason) - n,
+			  "; read-only: nothing wrote this private page yet "
+			  "(H5)");
+}
+
+/* The prot's encoding for the table, once per memo and kind ([1]: H5's
+ * read-only). */
+static int memo_prepare(struct s2mt_vm *vm, bool zero,
+			const struct s2mt_fault *out)
+{
+	struct s2mt_fault_memo *m = &vm->memo;
+	int err;
+
+	if (m->prep_ok[zero])
+		return 0;
+	err = s2mt_pgt_prepare(&vm->pgt, out->policy.prot, &m->prep[zero]);
+	m->prep_ok[zero] = !err;
+	return err;
+}
+
+static int map_failed(struct s2mt_vm *vm, struct s2mt_fault *out, int err)
+{
+	OUT_WHY_ALWAYS(out, "model: stage-2 map failed: %s", vm->pgt.why);
+	return finish(vm, out, S2MT_FAULT_EFAULT, err, "model");
+}
+
+/* The leaf just stored: a size-aligned block or page at map_ipa, in the
+ * encoding the map used; decoded once per memo, kind and level. */
+static inline void leaf_out(struct s2mt_vm *vm, bool zero, uint64_t size,
+			    uint64_t map_ipa, uint64_t pa,
+			    struct s2mt_fault *out)
+{
+	struct s2mt_fault_memo *m = &vm->memo;
+	unsigned level = size == PAGE_SIZE ? 3 : size == S2MT_SIZE_2M ? 2 : 1;
+
+	if (m->leaf_level[zero] != level) {
+		s2mt_leaf_decode(
+			s2mt_pte_leaf_prepared(&m->prep[zero], 0, level), level,
+			0, &m->leaf[zero]);
+		m->leaf_level[zero] = (uint8_t)level;
+	}
+	out->leaf = m->leaf[zero];
+	out->leaf.ipa = map_ipa;
+	out->leaf.pa = pa & S2MT_PTE_ADDR_MASK & ~(size - 1);
+	out->leaf.desc |= out->leaf.pa;
+	out->has_leaf = true;
+}
+
+/*
+ * The common fault in a straight line: the next page of the memo's slot
+ * and VMA with the same access, not mapped yet, where K4 gives a page and
+ * the host faults page by page or not at all (memo->fast). It does what
+ * s2mt_vm_guest_abort() does for such a fault, in the same order, and
+ * asks nothing the memo answered. Returns false, having changed nothing,
+ * for any other fault. Its results are held to the general path's by
+ * tests/test_touch.c (vm->no_fault_memo turns both memo and this off).
+ */
+static bool fault_fast(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
+		       struct s2mt_fault *out, int *ret)
+{
+	struct s2mt_fault_memo *m = &vm->memo;
+	const struct s2mt_memslot *slot = m->slot;
+	const struct s2mt_vma *vma = m->vma;
+	struct s2mt_pgt_cursor cur;
+	uint64_t hva, pa, desc, seq, dclean0, iinval0;
+	unsigned level;
+	bool zero;
+	int err;
+
+	if (!m->fast || access != m->access || (m->terse && !vm->terse) ||
+	    vm->race || !memo_current(vm))
+		return false;
+	ipa &= ~(PAGE_SIZE - 1);
+	/* Inside the slot is inside the IPA space (M3): no A2 to check. */
+	if (ipa - slot->gpa >= slot->size)
+		return false;
+	hva = slot->hva + (ipa - slot->gpa);
+	if (hva - vma->start >= vma->end - vma->start ||
+	    !s2mt_pgt_get_leaf_cursor(&vm->pgt, ipa, &desc, &level, &cur) ||
+	    !cur.ptep)
+		return false;
+
+	fault_reset(out);
+	vm->stats.faults++;
+	vm->fast_faults++;
+	out->slot = (int)slot->slot;
+	out->hva = hva;
+	policy_from_memo(vm, out);
+	if (!vm->terse)
+		copy_text(out->reason, sizeof(out->reason), out->policy.reason);
+	pa = vma->pa + (hva - vma->start);
+	seq = vm->mmu_invalidate_seq;
+	if (m->host_pages) {
+		s2mt_mm_fault_page(vm->kvm->mm, hva, pa,
+				   access == S2MT_ACCESS_WRITE);
+		if (vm->mmu_invalidate_seq != seq) {
+			*ret = retry_zero_page(vm, out);
+			return true;
+		}
+	}
+	zero = m->private_ram && access != S2MT_ACCESS_WRITE &&
+		(out->policy.prot.perm & S2MT_PROT_W) &&
+		!s2mt_mm_written(vm->kvm->mm, pa, PAGE_SIZE);
+	if (zero)
+		zero_page_read_only(vm, out);
+	dclean0 = vm->stats.dclean_bytes;
+	iinval0 = vm->stats.iinval_bytes;
+	err = memo_prepare(vm, zero, out);
+	if (!err)
+		err = s2mt_pgt_map_page_at(&vm->pgt, &cur, pa, &m->prep[zero]);
+	if (err) {
+		*ret = map_failed(vm, out, err);
+		return true;
+	}
+	out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
+	out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
+	if (out->policy.prot.perm & S2MT_PROT_W)
+		mark_dirty(slot, ipa);
+	leaf_out(vm, zero, PAGE_SIZE, ipa, pa, out);
+	*ret = finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
+	return true;
+}
+
 int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			struct s2mt_fault *out)
 {
 	const struct s2mt_memslot *slot;
 	const struct s2mt_vma *vma;
-	struct s2mt_policy_in in;
-	struct s2mt_leaf leaf;
+	struct s2mt_fault_memo *m = &vm->memo;
 	uint64_t seq, thp_seq, size, map_ipa, map_hva, pa, dclean0, iinval0;
-	unsigned thp_before;
-	uint64_t page_pa, page_size;
-	bool zero;
+	unsigned thp_before, level;
+	uint64_t page_pa, page_size, desc;
+	struct s2mt_pgt_cursor cur;
+	bool zero, current;
 	bool fault_is_perm = false;
 	uint64_t fault_granule = 0;
 	int err;
 
+	if (fault_fast(vm, ipa, access, out, &err))
+		return err;
 	fault_reset(out);
 	if (access != S2MT_ACCESS_READ && access != S2MT_ACCESS_WRITE &&
 	    access != S2MT_ACCESS_EXEC) {
@@ -1326,7 +1592,10 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			(unsigned long long)ipa, vm->ipa_bits);
 		return finish(vm, out, S2MT_FAULT_INJECT_DABT, 0, "A2");
 	}
-	slot = s2mt_vm_find_slot(vm, ipa);
+	current = memo_current(vm);
+	slot = current && ipa - m->slot->gpa < m->slot->size
+		? m->slot
+		: s2mt_vm_find_slot(vm, ipa);
 	if (!slot) {
 		if (access == S2MT_ACCESS_EXEC) {
 			OUT_WHY(out,
@@ -1350,7 +1619,10 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			slot->slot);
 		return finish(vm, out, S2MT_FAULT_MMIO_EXIT, 0, "M1");
 	}
-	if (!s2mt_pgt_lookup(&vm->pgt, ipa, &leaf)) {
+	if (!s2mt_pgt_get_leaf_cursor(&vm->pgt, ipa, &desc, &level, &cur)) {
+		struct s2mt_leaf leaf;
+
+		s2mt_leaf_decode(desc, level, ipa, &leaf);
 		if (access_allowed(&leaf, access)) {
 			out->has_leaf = true;
 			out->leaf = leaf;
@@ -1363,7 +1635,10 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 
 	/* K8: sample the invalidation sequence before looking at the VMA. */
 	seq = vm->mmu_invalidate_seq;
-	vma = s2mt_mm_find_vma(vm->kvm->mm, out->hva);
+	vma = current && slot == m->slot &&
+			out->hva - m->vma->start < m->vma->end - m->vma->start
+		? m->vma
+		: s2mt_mm_find_vma(vm->kvm->mm, out->hva);
 	if (!vma) {
 		OUT_WHY(out,
 			"K8: no VMA at HVA %#llx any more: the host "
@@ -1371,31 +1646,8 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			(unsigned long long)out->hva);
 		return finish(vm, out, S2MT_FAULT_EFAULT, -S2MT_EFAULT, "K8");
 	}
-	s2mt_vm_fault_policy_in(vm, slot, vma, access, &in);
-	in.no_reason = vm->terse;
-	/* The policy is pure: the same question as the last fault's (the
-	 * common case: the next page of the same slot and VMA) has the same
-	 * answer, sentence included. */
-	if (vm->policy_memo && !memcmp(&in, &vm->policy_memo_in, sizeof(in))) {
-		const struct s2mt_policy_out *m = &vm->policy_memo_out;
-
-		out->policy.err = m->err;
-		out->policy.rule = m->rule;
-		if (!vm->terse)
-			copy_text(out->policy.reason,
-				  sizeof(out->policy.reason), m->reason);
-		out->policy.prot = m->prot;
-		out->policy.device = m->device;
-		out->policy.force_noncacheable = m->force_noncacheable;
-		out->policy.cacheable_pfnmap = m->cacheable_pfnmap;
-		out->policy.no_block_upgrade = m->no_block_upgrade;
-		err = m->err;
-	} else {
-		err = s2mt_policy(&in, &out->policy);
-		vm->policy_memo_in = in;
-		vm->policy_memo_out = out->policy;
-		vm->policy_memo = true;
-	}
+	/* From here on the memo is this fault's: its slot, VMA and access. */
+	err = fault_policy(vm, current, slot, vma, access, out);
 	if (!vm->terse)
 		copy_text(out->reason, sizeof(out->reason), out->policy.reason);
 	if (err == -S2MT_ENOEXEC)
@@ -1408,10 +1660,15 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 	/* H5, H6: KVM's get_user_pages runs the host's fault handler, which
 	 * may replace the (huge) zero page and so invalidate (K8, below). */
 	thp_seq = vm->mmu_invalidate_seq;
-	thp_before = s2mt_mm_thp_eligible(vm->kvm->mm, vma)
+	thp_before = m->thp_eligible
 		? s2mt_mm_thp_state(vm->kvm->mm, vma, out->hva)
 		: S2MT_THP_SPLIT;
-	if (private_ram(vma))
+	if (m->host_pages)
+		s2mt_mm_fault_page(
+			vm->kvm->mm, out->hva,
+			vma->pa + ((out->hva & ~(PAGE_SIZE - 1)) - vma->start),
+			access == S2MT_ACCESS_WRITE);
+	else if (m->private_ram)
 		s2mt_mm_fault(vm->kvm->mm, vma, out->hva,
 			      access == S2MT_ACCESS_WRITE);
 	if (vm->mmu_invalidate_seq != thp_seq && thp_before == S2MT_THP_ZERO) {
@@ -1427,30 +1684,19 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 				: "split into 4 KiB pages");
 		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H6");
 	}
-	if (vm->mmu_invalidate_seq != thp_seq) {
-		OUT_WHY_ALWAYS(
-			out,
-			"H5: the write copied the zero page at HVA %#llx into "
-			"a new page, and the MMU notifier invalidated it: KVM "
-			"retries the fault (K8)",
-			(unsigned long long)(out->hva & ~(PAGE_SIZE - 1)));
-		return finish(vm, out, S2MT_FAULT_RETRY, -S2MT_EAGAIN, "H5");
-	}
+	if (vm->mmu_invalidate_seq != thp_seq)
+		return retry_zero_page(vm, out);
 	host_page(vma, out->hva, &page_pa, &page_size);
-	zero = private_ram(vma) && access != S2MT_ACCESS_WRITE &&
+	zero = m->private_ram && access != S2MT_ACCESS_WRITE &&
 		(out->policy.prot.perm & S2MT_PROT_W) &&
 		!s2mt_mm_written(vm->kvm->mm, page_pa, page_size);
-	if (zero) {
-		size_t n = strlen(out->reason);
-
-		out->policy.prot.perm &= (uint8_t)~S2MT_PROT_W;
-		if (!vm->terse)
-			copy_text(out->reason + n, sizeof(out->reason) - n,
-				  "; read-only: nothing wrote this private "
-				  "page yet (H5)");
-	}
-	size = fault_map_size(vm->kvm->mm, slot, vma, out->hva, &out->policy,
-			      fault_is_perm, fault_granule);
+	if (zero)
+		zero_page_read_only(vm, out);
+	/* A translation fault where K4 gives pages anyway: nothing to size. */
+	size = m->page_sized && !fault_is_perm
+		? PAGE_SIZE
+		: fault_map_size(vm->kvm->mm, slot, vma, out->hva, &out->policy,
+				 m->thp_eligible, fault_is_perm, fault_granule);
 	map_ipa = ipa & ~(size - 1);
 	map_hva = out->hva & ~(size - 1);
 	pa = vma->pa + (map_hva - vma->start);
@@ -1479,64 +1725,36 @@ int s2mt_vm_guest_abort(struct s2mt_vm *vm, uint64_t ipa, unsigned access,
 			mark_dirty(slot, ipa);
 		/* H5: s2mt_mm_fault() marked anonymous pages; a private
 		 * hugetlb page becomes the process's own here. */
-		if (access == S2MT_ACCESS_WRITE && private_ram(vma) &&
+		if (access == S2MT_ACCESS_WRITE && m->private_ram &&
 		    (vma->flags & S2MT_VM_HUGETLB))
 			s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
 		out->has_leaf = !s2mt_pgt_lookup(&vm->pgt, ipa, &out->leaf);
 		return finish(vm, out, S2MT_FAULT_PERM_RELAXED, 0,
 			      out->policy.rule);
 	}
-	err = s2mt_pgt_map(&vm->pgt, map_ipa, size, pa, out->policy.prot, size);
-	if (err) {
-		OUT_WHY_ALWAYS(out, "model: stage-2 map failed: %s",
-			       vm->pgt.why);
-		return finish(vm, out, S2MT_FAULT_EFAULT, err, "model");
-	}
+	err = memo_prepare(vm, zero, out);
+	/* A page where the lookup found none: into the entry it saw. */
+	if (!err && size == PAGE_SIZE && !fault_is_perm)
+		err = s2mt_pgt_map_page_at(&vm->pgt, &cur, pa, &m->prep[zero]);
+	else if (!err)
+		err = s2mt_pgt_map_prepared(&vm->pgt, map_ipa, size, pa,
+					    &m->prep[zero], size);
+	if (err)
+		return map_failed(vm, out, err);
 	out->dclean_bytes = vm->stats.dclean_bytes - dclean0;
 	out->iinval_bytes = vm->stats.iinval_bytes - iinval0;
 	if (out->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty(slot, ipa);
-	if (access == S2MT_ACCESS_WRITE && private_ram(vma) &&
+	if (access == S2MT_ACCESS_WRITE && m->private_ram &&
 	    (vma->flags & S2MT_VM_HUGETLB))
 		s2mt_mm_mark_written(vm->kvm->mm, page_pa, page_size);
-	/* The leaf is the one just stored: a size-aligned block or page at
-	 * map_ipa (s2mt_pte_leaf() is how the table writes it). */
-	{
-		unsigned level = size == S2MT_SIZE_1G ? 1
-			: size == S2MT_SIZE_2M	      ? 2
-						      : 3;
-
-		s2mt_leaf_decode(s2mt_pte_leaf(pa, out->policy.prot, level,
-					       vm->pgt.cfg.fwb),
-				 level, map_ipa, &out->leaf);
-		out->has_leaf = true;
-	}
+	leaf_out(vm, zero, size, map_ipa, pa, out);
 	return finish(vm, out, S2MT_FAULT_MAPPED, 0, out->policy.rule);
 }
 
 /* ------------------------------------------------------------------ */
 /* A vCPU touching a range                                             */
 /* ------------------------------------------------------------------ */
-
-/*
- * K4 gives every fault of this VMA and slot a 4 KiB leaf wherever it lands:
- * dirty logging forces pages; anonymous 4 KiB memory has neither a huge
- * page size nor a THP to upgrade to; a PFNMAP whose HVA and PA differ
- * modulo 2 MiB can have no block (and so no 1 GiB one either).
- */
-static bool always_page_sized(const struct s2mt_mm *kvm_mm,
-			      const struct s2mt_memslot *slot,
-			      const struct s2mt_vma *vma)
-{
-	if (slot->flags & KVM_MEM_LOG_DIRTY_PAGES)
-		return true;
-	if (vma->flags & S2MT_VM_PFNMAP)
-		return ((vma->pa - vma->start) & (S2MT_SIZE_2M - 1)) != 0;
-	if (vma->flags & S2MT_VM_HUGETLB)
-		return false;
-	return vma->backing == S2MT_BACK_ANON &&
-		!s2mt_mm_thp_eligible(kvm_mm, vma);
-}
 
 static void mark_dirty_range(const struct s2mt_memslot *s, uint64_t ipa,
 			     uint64_t size)
@@ -1688,6 +1906,16 @@ static uint64_t batch_after(struct s2mt_vm *vm, uint64_t ipa, uint64_t end,
 		return 0; /* page by page finds the one that fails */
 	if (f->policy.prot.perm & S2MT_PROT_W)
 		mark_dirty_range(slot, from, len);
+	/* H5: each private hugetlb page a write lands in becomes the
+	 * process's own, as the fault path marks it page by page. */
+	if (access == S2MT_ACCESS_WRITE && private_ram(vma) &&
+	    (vma->flags & S2MT_VM_HUGETLB)) {
+		uint64_t first, last, size;
+
+		host_page(vma, hva, &first, &size);
+		host_page(vma, hva + len - PAGE_SIZE, &last, &size);
+		s2mt_mm_mark_written(vm->kvm->mm, first, last + size - first);
+	}
 	vm->stats.faults += len / PAGE_SIZE;
 	if (kind == RUN_GAP)
 		vm->stats.mapped += len / PAGE_SIZE;

@@ -1113,15 +1113,22 @@ static int callgrind_fault(const char *kind)
 	unsigned n;
 	int err, dev = -1;
 	/* "-terse": the faults write no sentence (s2mt_vm.terse), as
-	 * s2mt_vm_touch() takes all but its first. */
+	 * s2mt_vm_touch() takes all but its first. "-nofwb": a host without
+	 * FWB (and DIC), where each cacheable leaf is cleaned (K5). */
 	size_t kl = strlen(kind);
 	bool terse = kl > 6 && !strcmp(kind + kl - 6, "-terse");
-	char base[16];
+	bool nofwb;
+	char base[24];
 
 	snprintf(base, sizeof(base), "%.*s", (int)(terse ? kl - 6 : kl), kind);
+	kl = strlen(base);
+	nofwb = kl > 6 && !strcmp(base + kl - 6, "-nofwb");
+	if (nofwb)
+		base[kl - 6] = '\0';
 	kind = base;
 	if (!e ||
-	    s2mt_host_init(&e->host, "grace-hopper", S2MT_ERA_6_17, 16 * GIB))
+	    s2mt_host_init(&e->host, nofwb ? "no-fwb" : "grace-hopper",
+			   S2MT_ERA_6_17, 16 * GIB))
 		fail("fault: host");
 	if (!strcmp(kind, "pfnmap"))
 		dev = s2mt_host_add_vfio_pci(&e->host, "nic0", bars);
@@ -1158,8 +1165,8 @@ static int callgrind_fault(const char *kind)
 	e->vm->terse = terse;
 	if (bench_fault_loop(e->vm, slot.guest_phys_addr, step, n) != n)
 		fail("fault: not every %s fault mapped", kind);
-	printf("function bench_fault_loop\niterations %u\nunit %s%s fault\n", n,
-	       kind, terse ? " terse" : "");
+	printf("function bench_fault_loop\niterations %u\nunit %s%s%s fault\n",
+	       n, kind, nofwb ? " no-FWB" : "", terse ? " terse" : "");
 	s2mt_kvm_close(&e->kvm);
 	s2mt_mm_fini(&e->mm);
 	free(e);
@@ -1282,7 +1289,7 @@ static void usage(FILE *f)
 		"usage: s2mt-bench [--reps N]\n"
 		"       s2mt-bench --callgrind-{map,floor,map1,map1-empty,"
 		"unmap,clear,lookup,lookup-empty,lookup-block,lookup-full,"
-		"fault-anon,fault-hugetlb,fault-pfnmap}\n"
+		"fault-anon,fault-hugetlb,fault-pfnmap}[-nofwb][-terse]\n"
 		"(the --callgrind modes run one small workload, for "
 		"scripts/bench-callgrind.sh)\n");
 }

@@ -102,7 +102,8 @@ static const struct rule rules[] = {
 	{ "H6", "Transparent huge pages", "6.7 / 6.12 / 6.13",
 	  "mm/mmap.c (__get_unmapped_area, thp_get_unmapped_area); "
 	  "mm/huge_memory.c (do_huge_pmd_anonymous_page, "
-	  "do_huge_pmd_wp_page); seen on 6.1, 6.12 and 7.2 (tools/conformance)",
+	  "do_huge_pmd_wp_page, vma_adjust_trans_huge); seen on 6.1, 6.12 "
+	  "and 7.2 (tools/conformance)",
 	  "Private anonymous memory is THP-eligible when the host's THP mode "
 	  "is always, or madvise and the VMM asked (MADV_HUGEPAGE). Its "
 	  "2 MiB blocks that lie wholly in the VMA are PMD-mapped by the "
@@ -111,7 +112,11 @@ static const struct rule rules[] = {
 	  "block; a write allocates a THP, a writable 2 MiB block. A write "
 	  "to the huge zero page splits it into 4 KiB pages before 6.13 and "
 	  "puts a THP in its place from 6.13; either way the MMU notifier "
-	  "invalidates the block and KVM retries. From 6.7 an anonymous mmap "
+	  "invalidates the block and KVM retries. A VMA boundary inside a "
+	  "PMD-mapped block (mprotect, munmap, MAP_FIXED) splits the PMD: "
+	  "the huge zero page becomes zero-page PTEs, a THP the PTEs of its "
+	  "own pages, and the notifier takes the block from stage 2. From "
+	  "6.7 an anonymous mmap "
 	  "without a hint of 2 MiB or more starts on a 2 MiB boundary (from "
 	  "6.12: a multiple of 2 MiB), whatever the THP mode; before, it is "
 	  "only page-aligned and its first block cannot be PMD-mapped but by "
