@@ -903,6 +903,9 @@ static void mark_bits(struct s2mt_mm *mm, uint64_t **map, uint64_t pa,
 		else
 			(*map)[page / 64] &= ~m;
 		page = (page | 63) + 1;
+		/* Whole words in between (a 2 MiB page is 8 of them). */
+		for (; page + 63 <= last; page += 64)
+			(*map)[page / 64] = set ? ~0ull : 0;
 	}
 }
 
