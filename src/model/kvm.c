@@ -293,41 +293,42 @@ static void env_pte_store(void *ctx, uint64_t ipa, unsigned level, uint64_t old,
 			  uint64_t new)
 {
 	struct s2mt_vm *vm = ctx;
-	struct s2mt_leaf leaf;
-	struct s2mt_prot prot;
+	/* The stored MemAttr as it is (RAW): what K5 asks of it. */
+	struct s2mt_prot prot = {
+		.type = S2MT_MT_RAW,
+		.memattr = (uint8_t)((new &S2MT_PTE_MEMATTR_MASK) >>
+				     S2MT_PTE_MEMATTR_SHIFT),
+	};
+	uint64_t size, pa;
 
-	if (!desc_leaf(new, level))
-		return;
-	s2mt_leaf_decode(new, level, ipa, &leaf);
-	prot = s2mt_leaf_prot(&leaf, vm->pgt.cfg.fwb);
-	prot.type = S2MT_MT_RAW;
-	prot.memattr = leaf.memattr;
-	if (vm->pgt.cfg.fwb || !s2mt_prot_cacheable(prot, false))
+	if (vm->pgt.cfg.fwb || !desc_leaf(new, level) ||
+	    !s2mt_prot_cacheable(prot, false))
 		return;
 	if (desc_leaf(old, level) &&
 	    ((old ^ new) &
 	     ~(S2MT_PTE_S2AP_R | S2MT_PTE_S2AP_W | S2MT_PTE_XN_MASK)) == 0)
 		return; /* a permission change, not an install */
-	if (!(vm->last_dclean_done && vm->last_dclean_pa <= leaf.pa &&
-	      vm->last_dclean_pa + vm->last_dclean_size >=
-		      leaf.pa + leaf.size)) {
+	size = s2mt_level_size(level);
+	pa = new &S2MT_PTE_ADDR_MASK & ~(size - 1);
+	ipa &= ~(size - 1);
+	if (!(vm->last_dclean_done && vm->last_dclean_pa <= pa &&
+	      vm->last_dclean_pa + vm->last_dclean_size >= pa + size)) {
 		struct s2mt_unclean_leaf *u = vm->nr_unclean
 			? &vm->unclean[vm->nr_unclean - 1]
 			: NULL;
 
 		vm->last_dclean_done = false;
-		if (u && u->ipa + u->size == leaf.ipa &&
-		    u->pa + u->size == leaf.pa) {
-			u->size += leaf.size;
+		if (u && u->ipa + u->size == ipa && u->pa + u->size == pa) {
+			u->size += size;
 			return;
 		}
 		vm->unclean = grow(vm->unclean, &vm->cap_unclean,
 				   vm->nr_unclean + 1, sizeof(*vm->unclean),
 				   "the record of uncleaned leaves");
 		vm->unclean[vm->nr_unclean++] = (struct s2mt_unclean_leaf){
-			.ipa = leaf.ipa,
-			.size = leaf.size,
-			.pa = leaf.pa,
+			.ipa = ipa,
+			.size = size,
+			.pa = pa,
 		};
 	}
 	vm->last_dclean_done = false;
