@@ -685,6 +685,12 @@ static bool log_covers(const struct world *w, size_t before, uint8_t t,
 	return false;
 }
 
+/* A1: a valid leaf at the level (a page at 3: 0b11; a block: 0b01). */
+static bool a1_leaf(uint64_t d, unsigned level)
+{
+	return (d & A1_VALID) && (level == 3) == !!(d & A1_TABLE);
+}
+
 /*
  * K5, from the log: a leaf that appears with a new output (not a
  * permission change in place) is cleaned first when cacheable without FWB,
@@ -701,17 +707,14 @@ static size_t check_k5(const struct world *w, char *msg, size_t len)
 	for (size_t i = 0; i < w->env.log_len; i++) {
 		const struct rec_event *e = &w->env.log[i];
 		uint64_t d = e->new_desc, old = e->old_desc, size, pa;
-		bool leaf, old_leaf, in_place;
+		bool in_place;
 		uint8_t ma;
 
 		if (e->type != REC_EV_PTE_STORE)
 			continue;
-		leaf = (d & 1) && (e->level == 3 ? (d & 2) : !(d & 2));
-		if (!leaf)
+		if (!a1_leaf(d, e->level))
 			continue;
-		old_leaf =
-			(old & 1) && (e->level == 3 ? (old & 2) : !(old & 2));
-		in_place = old_leaf && !((old ^ d) & ~perm_bits);
+		in_place = a1_leaf(old, e->level) && !((old ^ d) & ~perm_bits);
 		size = e->level == 3 ? SZ_4K : e->level == 2 ? SZ_2M : SZ_1G;
 		pa = d & A1_OA_MASK & ~(size - 1);
 		ma = (uint8_t)A1_MEMATTR(d);
