@@ -106,7 +106,12 @@ struct world {
 	struct window win[NR_WIN];
 	uint64_t nr_start;
 	uint64_t valid_pages;
+	/* A vCPU's run of faults: the next page to map, how many are left,
+	 * and what with (gen_op()). */
+	uint64_t run_ipa, run_pa, run_left;
+	struct s2mt_prot run_prot;
 	unsigned long ops, maps, unmaps, relaxes, restricts, ooms, refusals;
+	unsigned long cursor_maps; /* maps into an empty entry at a cursor */
 };
 
 static struct ref_page *ref_at(struct world *w, uint64_t ipa)
@@ -200,6 +205,32 @@ static void gen_op(struct world *w, struct op *op)
 	uint64_t m;
 
 	memset(op, 0, sizeof(*op));
+	if (!w->run_left && rnd_below(1000) < 15) {
+		/* A run of single-page maps from a random page on, as a
+		 * vCPU's faults come: after the first, each page goes into a
+		 * level-3 table that exists (the cursor path). */
+		const struct window *win = &w->win[rnd_below(NR_WIN)];
+
+		w->run_left = 1 + rnd_below(32);
+		w->run_ipa = win->base +
+			rnd_below(win->size / SZ_4K - w->run_left) * SZ_4K;
+		w->run_pa = (1 + rnd_below(1 << 24)) * SZ_2M +
+			(w->run_ipa & (SZ_2M - 1));
+		w->run_prot = (struct s2mt_prot){ .type = S2MT_MT_NORMAL,
+						  .perm = R | W };
+	}
+	if (w->run_left) {
+		op->kind = OP_MAP;
+		op->ipa = w->run_ipa;
+		op->size = SZ_4K;
+		op->pa = w->run_pa;
+		op->prot = w->run_prot;
+		op->max_leaf = SZ_4K;
+		w->run_ipa += SZ_4K;
+		w->run_pa += SZ_4K;
+		w->run_left--;
+		return;
+	}
 	gen_range(w, op);
 	if (r < 50) {
 		op->kind = OP_MAP;
@@ -320,9 +351,9 @@ static int pgt_apply(struct world *w, const struct op *op)
 	case OP_MAP:
 		/* Half of them prepared first: the same results (the ranges
 		 * here are valid, so the prot is all there is to refuse). A
-		 * page, a third of the time, the way a fault handler maps it:
+		 * page, three times in four, the way a fault handler maps it:
 		 * the lookup's cursor, then the map at it. */
-		if (op->size == SZ_4K && rnd_below(3) == 0) {
+		if (op->size == SZ_4K && rnd_below(4)) {
 			struct s2mt_pgt_prepared prep;
 			struct s2mt_pgt_cursor cur;
 			uint64_t desc;
@@ -333,6 +364,7 @@ static int pgt_apply(struct world *w, const struct op *op)
 				return err;
 			s2mt_pgt_get_leaf_cursor(&w->pgt, op->ipa, &desc,
 						 &level, &cur);
+			w->cursor_maps += cur.ptep != NULL;
 			return s2mt_pgt_map_page_at(&w->pgt, &cur, op->pa,
 						    &prep);
 		}
@@ -884,12 +916,17 @@ static void run(const char *name, bool fwb, bool dic,
 			check_full(w);
 	}
 	check_full(w);
-	print_message("  %s: %lu maps, %lu unmaps, %lu relax, %lu restrict, "
-		      "%lu -ENOMEM retried, %lu K3 refusals; %" PRIu64
-		      " pages mapped, %" PRIu64 " tables live\n",
-		      name, w->maps, w->unmaps, w->relaxes, w->restricts,
-		      w->ooms, w->refusals, w->valid_pages,
-		      w->env.live_pages - w->nr_start);
+	print_message(
+		"  %s: %lu maps (%lu at a cursor), %lu unmaps, %lu relax, "
+		"%lu restrict, %lu -ENOMEM retried, %lu K3 refusals; "
+		"%" PRIu64 " pages mapped, %" PRIu64 " tables live\n",
+		name, w->maps, w->cursor_maps, w->unmaps, w->relaxes,
+		w->restricts, w->ooms, w->refusals, w->valid_pages,
+		w->env.live_pages - w->nr_start);
+	/* The fault API must have been held to the reference. */
+	if (ops->p2v_linear && nr_ops >= 1000)
+		expect(w->cursor_maps >= 20, "only %lu maps at a cursor",
+		       w->cursor_maps);
 
 	/* unmap everything: only the start tables remain */
 	for (i = 0; i < NR_WIN; i++) {
