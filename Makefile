@@ -119,7 +119,7 @@ $(B)/obj/%.o: %.c $(wildcard include/s2mt/*.h) $(wildcard tests/support/*.h) \
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -Itools/conformance -c $< -o $@
 
-$(B)/obj/model/%.o: src/model/%.c $(wildcard include/s2mt/*.h)
+$(B)/obj/model/%.o: src/model/%.c $(wildcard include/s2mt/*.h src/model/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 

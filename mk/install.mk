@@ -32,7 +32,7 @@ $(B)/pic/core/%.o: src/core/%.c $(wildcard include/s2mt/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -fPIC -c $< -o $@
 
-$(B)/pic/model/%.o: src/model/%.c $(wildcard include/s2mt/*.h)
+$(B)/pic/model/%.o: src/model/%.c $(wildcard include/s2mt/*.h src/model/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -fPIC -c $< -o $@
 

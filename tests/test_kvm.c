@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the KVM/arm64 model (src/model/kvm.c, with host.c, query.c and
+ * Tests of the KVM/arm64 model (src/model/kvm.c and fault.c, with host.c, query.c and
  * hazard.c behind it) through the public API only: capabilities (C1),
  * memslots (M1-M4), the stage-2 fault path (K1-K8) and dirty logging, per
  * kernel era and host preset. Expected values come from SPEC.md (and the

@@ -691,7 +691,7 @@ struct s2mt_unclean_leaf {
  * before it takes the MMU lock (K8: let a test change the VMA here). */
 typedef void (*s2mt_fault_race_fn)(struct s2mt_vm *vm, uint64_t ipa, void *arg);
 
-/* What of the host the fault memo's answers read (kvm.c): the CPU
+/* What of the host the fault memo's answers read (fault.c): the CPU
  * features, the kernel's era and design, the architecture and its x86
  * settings, the THP mode, and the physical regions (K1's memory class). */
 struct s2mt_fault_host {
@@ -702,7 +702,7 @@ struct s2mt_fault_host {
 };
 
 /*
- * The last fault's context (kvm.c). The next page of the same slot and VMA
+ * The last fault's context (fault.c). The next page of the same slot and VMA
  * with the same access asks the same questions: s2mt_policy() is pure, and
  * so is what K4 and H6 ask of the VMA. They are answered once, and reused
  * while the VM's slots and MTE (vm->gen), the mm's VMAs (mm->vma_gen) and
@@ -721,13 +721,13 @@ struct s2mt_fault_memo {
 	struct s2mt_policy_out policy;
 	bool private_ram; /* H5: private anonymous or hugetlb memory */
 	bool thp_eligible; /* H6 */
-	/* K4: a 4 KiB leaf wherever a translation fault lands (kvm.c's
+	/* K4: a 4 KiB leaf wherever a translation fault lands (fault.c's
 	 * always_page_sized()) */
 	bool page_sized;
 	/* H5: the host maps it page by page: s2mt_mm_fault_page() is its
 	 * whole host fault (private anonymous memory, no THP, no hugetlb) */
 	bool host_pages;
-	/* The straight-line path may take its faults (kvm.c's fault_fast()):
+	/* The straight-line path may take its faults (fault.c's fault_fast()):
 	 * the policy allows the access, K4 gives pages, and the host faults
 	 * page by page (host_pages) or not at all. */
 	bool fast;
