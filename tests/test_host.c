@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the host model (src/model/host.c): presets and physical
+ * Unit tests of the host model (src/model/host.c and mm.c): presets and physical
  * layout, vfio-pci and nvgrace-gpu devices, and the VMM's address space
  * (mmap per driver, munmap, mprotect, MMU notifiers), derived from SPEC.md
  * H1-H4 and K1 and from what the Linux code paths named in the comments do.

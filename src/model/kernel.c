@@ -6,7 +6,7 @@
  * release that brought it, the stable branches that took it earlier, and
  * which other changes it needs; everything else about a kernel follows
  * from that (the policy era of SPEC section 3, and the finer boundaries
- * that host.c and kvm.c ask for one by one).
+ * that host.c, mm.c and kvm.c ask for one by one).
  *
  * Where each boundary comes from is written next to its entry below and,
  * with more context, in docs/kernels.md. "Merged for X.Y" means the change
