@@ -554,6 +554,17 @@ static int mm_check_split(struct s2mt_mm *mm, uint64_t addr)
 	return 0;
 }
 
+/* H2: the VMAs can be split at both ends of [start, end), and there is
+ * room for the two pieces (munmap, mprotect). */
+static int mm_check_ends(struct s2mt_mm *mm, uint64_t start, uint64_t end)
+{
+	int err = mm_check_split(mm, start);
+
+	if (!err)
+		err = mm_check_split(mm, end);
+	return err ? err : mm_reserve(mm, 2);
+}
+
 /*
  * H6: a VMA boundary inside a 2 MiB block the host maps with a PMD splits
  * the PMD (vma_adjust_trans_huge()): the huge zero page becomes 512
@@ -1346,11 +1357,7 @@ int s2mt_mm_munmap(struct s2mt_mm *mm, uint64_t addr, uint64_t len)
 	end = addr + len;
 	if (!s2mt_mm_find_vma_intersection(mm, addr, end))
 		return 0;
-	err = mm_check_split(mm, addr);
-	if (!err)
-		err = mm_check_split(mm, end);
-	if (!err)
-		err = mm_reserve(mm, 2);
+	err = mm_check_ends(mm, addr, end);
 	if (err)
 		return err;
 	mm_remove_range(mm, addr, end);
@@ -1395,11 +1402,7 @@ int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
 				       cur);
 		cur = mm->vmas[i].end;
 	}
-	err = mm_check_split(mm, addr);
-	if (!err)
-		err = mm_check_split(mm, end);
-	if (!err)
-		err = mm_reserve(mm, 2);
+	err = mm_check_ends(mm, addr, end);
 	if (err)
 		return err;
 
