@@ -4,8 +4,10 @@
  * table the library builds, nothing mapped up front. Every stage-2 abort
  * comes to el2_guest_sync(), which decodes ESR_EL2/FAR_EL2/HPFAR_EL2,
  * finds the memslot, asks s2mt_policy() (era 6.17) for the prot and maps
- * on demand with s2mt_pgt_map() - or, for a permission fault, relaxes the
- * leaf - and ERETs back to the guest. Accesses outside every memslot are
+ * on demand - a page through the core's fault API (the lookup's cursor,
+ * then s2mt_pgt_map_page_at() with the prot prepared), a block with
+ * s2mt_pgt_map_prepared() - or, for a permission fault, relaxes the leaf -
+ * and ERETs back to the guest. Accesses outside every memslot are
  * emulated as MMIO; an instruction fetch from the device slot is refused
  * (K3) and the guest resumes at its return address.
  *
@@ -71,6 +73,8 @@ struct vm {
 	 * the policy gave X anyway (K3 with DIC) */
 	unsigned data_faults_cacheable, preemptive_x;
 	unsigned mmio_reads, mmio_writes, moves, unmaps;
+	/* pages stored at the lookup's cursor (an existing level-3 table) */
+	unsigned cursor_maps;
 	uint64_t mmio_write_value;
 	uint64_t k3_esr, k3_ipa, k3_elr;
 	const char *k3_rule;
@@ -226,10 +230,22 @@ static void stage2_abort(struct vm *vm, struct el2_frame *f, uint64_t esr)
 		vm->perm_faults++;
 	} else {
 		uint64_t sz = leaf_size(vm, s, ipa);
-		uint64_t base = ipa & ~(sz - 1);
+		uint64_t base = ipa & ~(sz - 1), pa = s->pa + (base - s->ipa);
+		struct s2mt_pgt_prepared prep;
+		struct s2mt_pgt_cursor cur;
+		uint64_t desc;
+		unsigned level;
 
-		err = s2mt_pgt_map(&vm->pgt, base, sz, s->pa + (base - s->ipa),
-				   out.prot, vm->max_leaf);
+		err = s2mt_pgt_prepare(&vm->pgt, out.prot, &prep);
+		if (!err && sz == S2MT_PAGE_SIZE &&
+		    s2mt_pgt_get_leaf_cursor(&vm->pgt, base, &desc, &level,
+					     &cur)) {
+			vm->cursor_maps += cur.ptep != NULL;
+			err = s2mt_pgt_map_page_at(&vm->pgt, &cur, pa, &prep);
+		} else if (!err) {
+			err = s2mt_pgt_map_prepared(&vm->pgt, base, sz, pa,
+						    &prep, vm->max_leaf);
+		}
 		vm->map_faults++;
 		s->faults++;
 		if (!exec && s->memclass == S2MT_MEM_RAM) {
@@ -557,19 +573,25 @@ static struct run_result guest_run(unsigned ipa_bits, uint64_t max_leaf)
 	EL2_CHECK(vm->pgt.stats.prepare_misses == 0 &&
 			  vm->pgt.stats.prepare_leftovers == 0,
 		  "guest: prepare/commit miscounted");
+	/* 4K: all but the first page of each 2 MiB went in at a cursor. */
+	EL2_CHECK(max_leaf == S2MT_SIZE_4K ? vm->cursor_maps > 0
+					   : vm->cursor_maps == 0,
+		  "guest: %u pages stored at a cursor with %s leaves",
+		  vm->cursor_maps, leaf_name(max_leaf));
 
 	el2_printf(EL2_TAG "guest ipa=%u leaf=%s: %u stage-2 faults mapped "
 			   "(code %u, ram %u, device %u), %u permission, %u "
 			   "exec refused (K3), %u of %u RAM data faults with "
 			   "pre-emptive X (DIC), %u MMIO exits, %u move + %u "
 			   "unmap seen by the guest; %u pages checked at their "
-			   "host PA; %lu leaves, %lu tables, %lu splits\n",
+			   "host PA; %lu leaves (%u at a cursor), %lu tables, "
+			   "%lu splits\n",
 		   ipa_bits, leaf_name(max_leaf), vm->map_faults,
 		   vm->slot[SLOT_CODE].faults, vm->slot[SLOT_RAM].faults,
 		   vm->slot[SLOT_DEV].faults, vm->perm_faults, vm->exec_refused,
 		   vm->preemptive_x, vm->data_faults_cacheable,
 		   vm->mmio_reads + vm->mmio_writes, vm->moves, vm->unmaps,
-		   pages, vm->pgt.stats.leaves_installed,
+		   pages, vm->pgt.stats.leaves_installed, vm->cursor_maps,
 		   vm->pgt.stats.tables_allocated, vm->pgt.stats.splits);
 	r.faults = vm->map_faults;
 	r.ok = !vm->failed;
