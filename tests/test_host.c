@@ -1653,6 +1653,33 @@ static void test_K8_mprotect_splits_and_notifies(void **state)
 		       (S2MT_VM_READ | S2MT_VM_WRITE | S2MT_VM_HUGETLB |
 			S2MT_VM_DONTEXPAND),
 	       "hugetlb whole");
+	/* Flags that would not change: mprotect_fixup() skips the VMA, so
+	 * no split (and no H2 refusal of one), no notifier. */
+	calls = f->rec.n;
+	size_t nr = mm->nr_vmas;
+	expect_rc(s2mt_mm_mprotect(mm, h + SZ_4K, SZ_2M, RD | WR), 0);
+	expect(f->rec.n == calls && mm->nr_vmas == nr &&
+		       vma_at(f, h)->start == h &&
+		       vma_at(f, h)->end == h + SZ_1G,
+	       "an mprotect to the same flags split or notified");
+	/* Over a VMA that changes and one that does not: the first alone
+	 * is split and notified. */
+	uint64_t b1 = anon(f, 4 * SZ_4K, S2MT_BACK_ANON);
+	uint64_t b2 = anon(f, 4 * SZ_4K, S2MT_BACK_ANON);
+
+	expect(b2 == b1 + 4 * SZ_4K, "packed");
+	expect_rc(s2mt_mm_mprotect(mm, b2, 4 * SZ_4K, RD), 0);
+	calls = f->rec.n;
+	expect_rc(s2mt_mm_mprotect(mm, b1 + SZ_4K, 5 * SZ_4K, RD), 0);
+	expect(f->rec.n == calls + 1 && f->rec.start[calls] == b1 + SZ_4K &&
+		       f->rec.end[calls] == b2,
+	       "notified [%#" PRIx64 ", %#" PRIx64 ")", f->rec.start[calls],
+	       f->rec.end[calls]);
+	expect(vma_at(f, b1)->end == b1 + SZ_4K &&
+		       vma_at(f, b1 + SZ_4K)->end == b2 &&
+		       vma_at(f, b2)->start == b2 &&
+		       vma_at(f, b2)->end == b2 + 4 * SZ_4K,
+	       "split where the flags change only");
 	expect_rc(s2mt_mm_mprotect(NULL, h, SZ_4K, RD), -S2MT_EINVAL);
 	check_invariants(mm);
 	fx_free(f);
@@ -1864,6 +1891,12 @@ static bool ref_bad_split(const struct ref *ref, uint64_t hva)
 		return false;
 	return hva %
 		(ref->p[i].backing == S2MT_BACK_HUGETLB_1G ? SZ_1G : SZ_2M);
+}
+
+/* Whether mprotect to flags changes the VMA of page i. */
+static bool ref_changes(const struct ref *ref, uint64_t i, uint64_t flags)
+{
+	return (ref->p[i].flags & RWX_FLAGS) != (flags & RWX_FLAGS);
 }
 
 static uint64_t up(uint64_t x, uint64_t a)
@@ -2190,9 +2223,14 @@ static void test_H2_random_vs_reference(void **state)
 			}
 			for (i = pg(addr); i < pg(addr) + len / SZ_4K; i++)
 				hole |= !ref.p[i].id;
+			/* mprotect_fixup(): a VMA whose flags do not change
+			 * is not split, so it cannot refuse the split. */
 			want_rc = hole ? -S2MT_ENOMEM
-				: ref_bad_split(&ref, addr) ||
-					ref_bad_split(&ref, addr + len)
+				: (ref_bad_split(&ref, addr) &&
+				   ref_changes(&ref, pg(addr), flags)) ||
+					(ref_bad_split(&ref, addr + len) &&
+					 ref_changes(&ref, pg(addr + len) - 1,
+						     flags))
 				? -S2MT_EINVAL
 				: 0;
 			rc = s2mt_mm_mprotect(&f->mm, addr, len, prot);
@@ -2204,15 +2242,44 @@ static void test_H2_random_vs_reference(void **state)
 				expect(f->rec.n == calls, "refused: no call");
 				break;
 			}
-			expect(f->rec.n == calls + 1 &&
-				       f->rec.start[calls % 256] == addr &&
-				       f->rec.end[calls % 256] == addr + len,
-			       "mprotect notifier");
-			/* keep VMA bounds: new ids per old id, in order */
+			/* One notifier call per run of pages whose flags
+			 * change (K8: change_protection() over each changed
+			 * VMA, contiguous ones as one range). */
+			uint64_t n = 0;
+			for (i = pg(addr); i < pg(addr) + len / SZ_4K; i++) {
+				uint64_t j = i;
+
+				if (!ref_changes(&ref, i, flags))
+					continue;
+				while (j < pg(addr) + len / SZ_4K &&
+				       ref_changes(&ref, j, flags))
+					j++;
+				expect(f->rec.n > calls + n &&
+					       f->rec.start[(calls + n) %
+							    256] ==
+						       REF_BASE + i * SZ_4K &&
+					       f->rec.end[(calls + n) % 256] ==
+						       REF_BASE + j * SZ_4K,
+				       "mprotect notifier %" PRIu64
+				       " for [%#" PRIx64 ", %#" PRIx64 ")",
+				       n, (uint64_t)(REF_BASE + i * SZ_4K),
+				       (uint64_t)(REF_BASE + j * SZ_4K));
+				n++;
+				i = j - 1;
+			}
+			expect(f->rec.n == calls + n,
+			       "mprotect: %zu notifier calls, want %" PRIu64,
+			       (size_t)(f->rec.n - calls), n);
+			/* Changed VMAs keep their bounds but get new ids
+			 * (one per old id, in order); unchanged ones stay. */
 			uint32_t prev_old = 0, cur = 0;
 			for (i = pg(addr); i < pg(addr) + len / SZ_4K; i++) {
 				struct ref_page *p = &ref.p[i];
 
+				if (!ref_changes(&ref, i, flags)) {
+					prev_old = 0;
+					continue;
+				}
 				if (p->id != prev_old) {
 					prev_old = p->id;
 					cur = ref.next_id++;

@@ -1368,7 +1368,9 @@ int s2mt_mm_munmap(struct s2mt_mm *mm, uint64_t addr, uint64_t len)
 int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
 		     unsigned prot)
 {
-	uint64_t end, cur;
+	uint64_t end, cur, want, run_start = 0, run_end = 0;
+	const struct s2mt_vma *v;
+	bool split_lo, split_hi;
 	size_t i;
 	int err;
 
@@ -1402,20 +1404,44 @@ int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
 				       cur);
 		cur = mm->vmas[i].end;
 	}
-	err = mm_check_ends(mm, addr, end);
+	/* mprotect_fixup(): a VMA whose flags would not change is skipped,
+	 * neither split nor walked (no notifier); the others are split at
+	 * the ends of the range and change_protection() invalidates the
+	 * secondary MMUs over them (K8). */
+	want = prot_to_vm(prot);
+	v = s2mt_mm_find_vma(mm, addr);
+	split_lo = v->start < addr && (v->flags & S2MT_VM_ACCESS) != want;
+	v = s2mt_mm_find_vma(mm, end);
+	split_hi = v && v->start < end && (v->flags & S2MT_VM_ACCESS) != want;
+	err = split_lo ? mm_check_split(mm, addr) : 0;
+	if (!err && split_hi)
+		err = mm_check_split(mm, end);
+	if (!err && (split_lo || split_hi))
+		err = mm_reserve(mm, 2);
 	if (err)
 		return err;
 
-	mm_split_at(mm, addr);
-	mm_split_at(mm, end);
+	if (split_lo)
+		mm_split_at(mm, addr);
+	if (split_hi)
+		mm_split_at(mm, end);
 	for (i = vma_first_above(mm, addr);
-	     i < mm->nr_vmas && mm->vmas[i].start < end; i++)
-		mm->vmas[i].flags =
-			(mm->vmas[i].flags & ~(uint64_t)S2MT_VM_ACCESS) |
-			prot_to_vm(prot);
-	mm->vma_gen++;
-	/* K8: change_protection() invalidates secondary MMUs. */
-	mm_notify(mm, addr, end);
+	     i < mm->nr_vmas && mm->vmas[i].start < end; i++) {
+		struct s2mt_vma *c = &mm->vmas[i];
+
+		if ((c->flags & S2MT_VM_ACCESS) == want)
+			continue;
+		c->flags = (c->flags & ~(uint64_t)S2MT_VM_ACCESS) | want;
+		mm->vma_gen++;
+		if (run_end != c->start) {
+			if (run_end > run_start)
+				mm_notify(mm, run_start, run_end);
+			run_start = c->start;
+		}
+		run_end = c->end;
+	}
+	if (run_end > run_start)
+		mm_notify(mm, run_start, run_end);
 	return 0;
 }
 
