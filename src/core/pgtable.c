@@ -1065,27 +1065,16 @@ static inline uint64_t *entry_linear(const struct s2mt_pgt *pgt, uint64_t ipa,
 	}
 }
 
-/* max_leaf as s2mt_pgt_map() takes it (0, or a leaf size), and allowing a
- * leaf of size. */
-static bool max_leaf_allows(uint64_t max_leaf, uint64_t size)
-{
-	if (!max_leaf)
-		return true;
-	return (max_leaf == S2MT_SIZE_4K || max_leaf == S2MT_SIZE_2M ||
-		max_leaf == S2MT_SIZE_1G) &&
-		max_leaf >= size;
-}
-
 /*
- * A fault's map: one leaf of a leaf size, aligned, into an empty entry of
- * an existing table. Nothing to break, split or allocate, so it is a walk
- * and the store; every check s2mt_pgt_map() makes holds for it. Returns
- * false, having changed nothing, for anything else.
+ * A fault's map, once map_common() has checked the request: one leaf of a
+ * leaf size, aligned, into an empty entry of an existing table. Nothing to
+ * break, split or allocate, so it is a walk and the store. Returns false,
+ * having changed nothing, for anything else.
  */
 static inline bool map_one_empty(struct s2mt_pgt *pgt, uint64_t ipa,
 				 uint64_t size, uint64_t pa,
 				 const struct s2mt_pgt_prepared *prep,
-				 uint64_t max_leaf)
+				 unsigned min_leaf_level)
 {
 	unsigned level = size == S2MT_SIZE_4K ? 3
 		: size == S2MT_SIZE_2M	      ? 2
@@ -1093,10 +1082,8 @@ static inline bool map_one_empty(struct s2mt_pgt *pgt, uint64_t ipa,
 					      : 0;
 	uint64_t *ptep;
 
-	if (!level || level < pgt->geo.start_level ||
-	    ((ipa | pa) & (size - 1)) || ipa >= pgt->ipa_limit ||
-	    pa >= 1ull << pgt->cfg.pa_bits || prep->fwb != pgt->cfg.fwb ||
-	    !pgt->ops->p2v_linear || !max_leaf_allows(max_leaf, size))
+	if (!level || level < min_leaf_level || level < pgt->geo.start_level ||
+	    ((ipa | pa) & (size - 1)) || !pgt->ops->p2v_linear)
 		return false;
 	ptep = entry_linear(pgt, ipa, level);
 	if (!ptep || *ptep)
@@ -1108,13 +1095,12 @@ static inline bool map_one_empty(struct s2mt_pgt *pgt, uint64_t ipa,
 	return true;
 }
 
-/* s2mt_pgt_map(); prep is NULL when prot is still to be checked (and
- * map_one_empty() still to be tried). The checks come in the same order
- * either way, so a call refused for two reasons names the same one. */
-static __attribute__((noinline)) int map_common(
-	struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size, uint64_t pa,
-	struct s2mt_prot prot, const struct s2mt_pgt_prepared *prep,
-	uint64_t max_leaf)
+/* s2mt_pgt_map(); prep is NULL when prot is still to be checked. The
+ * checks come in the same order either way, so a call refused for two
+ * reasons names the same one. */
+static int map_common(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
+		      uint64_t pa, struct s2mt_prot prot,
+		      const struct s2mt_pgt_prepared *prep, uint64_t max_leaf)
 {
 	/* Set field by field: a fault maps one page, and zeroing the whole
 	 * walk would cost it more than the map. run() sets the rest; map
@@ -1136,8 +1122,6 @@ static __attribute__((noinline)) int map_common(
 		if (err)
 			return err;
 		prep = &mine;
-		if (map_one_empty(pgt, ipa, size, pa, prep, max_leaf))
-			return 0;
 	} else if (prep->fwb != pgt->cfg.fwb) {
 		pgt->why = "A3/A4: prot prepared for a table with the other "
 			   "FWB setting";
@@ -1158,6 +1142,8 @@ static __attribute__((noinline)) int map_common(
 		pgt->why = "A1: a leaf is 4 KiB, 2 MiB or 1 GiB";
 		return -S2MT_EINVAL;
 	}
+	if (map_one_empty(pgt, ipa, size, pa, prep, w.min_leaf_level))
+		return 0;
 	w.pgt = pgt;
 	w.op = OP_MAP;
 	w.start = ipa;
@@ -1179,8 +1165,6 @@ int s2mt_pgt_map_prepared(struct s2mt_pgt *pgt, uint64_t ipa, uint64_t size,
 			  uint64_t pa, const struct s2mt_pgt_prepared *prep,
 			  uint64_t max_leaf)
 {
-	if (map_one_empty(pgt, ipa, size, pa, prep, max_leaf))
-		return 0;
 	return map_common(pgt, ipa, size, pa, prep->prot, prep, max_leaf);
 }
 

@@ -554,15 +554,18 @@ static int mm_check_split(struct s2mt_mm *mm, uint64_t addr)
 	return 0;
 }
 
-/* H2: the VMAs can be split at both ends of [start, end), and there is
- * room for the two pieces (munmap, mprotect). */
-static int mm_check_ends(struct s2mt_mm *mm, uint64_t start, uint64_t end)
+/* H2: the VMAs can be split at start and at end where asked, and there is
+ * room for the pieces (munmap, mprotect). */
+static int mm_check_ends(struct s2mt_mm *mm, uint64_t start, bool at_start,
+			 uint64_t end, bool at_end)
 {
-	int err = mm_check_split(mm, start);
+	int err = at_start ? mm_check_split(mm, start) : 0;
 
-	if (!err)
+	if (!err && at_end)
 		err = mm_check_split(mm, end);
-	return err ? err : mm_reserve(mm, 2);
+	if (!err && (at_start || at_end))
+		err = mm_reserve(mm, 2);
+	return err;
 }
 
 /*
@@ -1357,7 +1360,7 @@ int s2mt_mm_munmap(struct s2mt_mm *mm, uint64_t addr, uint64_t len)
 	end = addr + len;
 	if (!s2mt_mm_find_vma_intersection(mm, addr, end))
 		return 0;
-	err = mm_check_ends(mm, addr, end);
+	err = mm_check_ends(mm, addr, true, end, true);
 	if (err)
 		return err;
 	mm_remove_range(mm, addr, end);
@@ -1413,11 +1416,7 @@ int s2mt_mm_mprotect(struct s2mt_mm *mm, uint64_t addr, uint64_t len,
 	split_lo = v->start < addr && (v->flags & S2MT_VM_ACCESS) != want;
 	v = s2mt_mm_find_vma(mm, end);
 	split_hi = v && v->start < end && (v->flags & S2MT_VM_ACCESS) != want;
-	err = split_lo ? mm_check_split(mm, addr) : 0;
-	if (!err && split_hi)
-		err = mm_check_split(mm, end);
-	if (!err && (split_lo || split_hi))
-		err = mm_reserve(mm, 2);
+	err = mm_check_ends(mm, addr, split_lo, end, split_hi);
 	if (err)
 		return err;
 
